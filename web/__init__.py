@@ -1,0 +1,57 @@
+"""The image repository: a Flask application built by ``create_app``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from . import config as settings
+from .extensions import bootstrap, csrf, db, limiter, login_manager, storage
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the application from the environment, with ``config`` overriding it (tests)."""
+    app = Flask(__name__)
+    app.config.update(settings.load(config))
+
+    db.init_app(app)
+    storage.init_app(app)
+    csrf.init_app(app)
+    bootstrap.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to see this page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+    app.config.setdefault("USE_SESSION_FOR_NEXT", True)
+
+    from . import repository
+
+    login_manager.user_loader(repository.load_user)
+
+    from .auth import bp as auth_bp
+    from .gallery import bp as gallery_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(gallery_bp)
+
+    from . import cli, errors, security
+
+    errors.init_app(app)
+    security.init_app(app)
+    cli.init_app(app)
+    app.add_template_filter(_filesize, "filesize")
+    return app
+
+
+def _filesize(size: int | None) -> str:
+    """Bytes in the units people read: 1.5 MB, 320 KB, 12 bytes."""
+    value = float(size or 0)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{int(value)} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TB"

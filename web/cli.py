@@ -1,0 +1,104 @@
+"""Operator commands: ``flask --app web <command>``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from . import fsck as fsck_module
+from . import migrate, repository
+from .extensions import db
+from .models import PUBLIC, User
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "example_images"
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(upgrade_db)
+    app.cli.add_command(make_migration)
+    app.cli.add_command(fsck)
+    app.cli.add_command(load_examples)
+
+
+@click.command("upgrade-db")
+def upgrade_db() -> None:
+    """Apply the database migrations and create the public bucket."""
+    migrate.upgrade(db.engine)
+    repository.ensure_public_bucket()
+    click.echo("database is up to date")
+
+
+@click.command("make-migration")
+@click.argument("message")
+def make_migration(message: str) -> None:
+    """(Developers) write a migration for the difference between the models and the database."""
+    migrate.revision(db.engine, message)
+
+
+@click.command("fsck")
+@click.option("--dry-run", is_flag=True, help="Only report what would be repaired.")
+@click.option("--grace-minutes", type=int, default=None, help="Leave newer leftovers alone.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def fsck(dry_run: bool, grace_minutes: int | None, as_json: bool) -> None:
+    """Find and repair leftovers: orphan objects, unfinished uploads, deletes and moves."""
+    import datetime as dt
+
+    grace = dt.timedelta(minutes=grace_minutes) if grace_minutes is not None else None
+    report = fsck_module.run(dry_run=dry_run, grace=grace)
+    if as_json:
+        click.echo(json.dumps(report.__dict__, indent=2))
+    else:
+        click.echo(f"found {len(report.found)} problem(s)" + (" (dry run)" if dry_run else ""))
+        for line in report.found:
+            click.echo(f"  found: {line}")
+        for line in report.done:
+            click.echo(f"  repaired: {line}")
+        for line in report.failed:
+            click.echo(f"  FAILED: {line}")
+    if report.failed:
+        raise SystemExit(1)
+
+
+@click.command("load-examples")
+@click.option("--username", default="demo", show_default=True)
+@click.option(
+    "--folder",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=EXAMPLES,
+    show_default=True,
+)
+def load_examples(username: str, folder: Path) -> None:
+    """Load the sample images as public images of a demo user (created if missing)."""
+    user = db.session.scalar(select(User).where(User.username_key == username.lower()))
+    if user is None:
+        import secrets
+
+        password = secrets.token_urlsafe(18)
+        user = repository.register("Demo user", username, "demo@example.invalid", password)
+        click.echo(f"created user {username} with password {password}")
+    loaded = 0
+    for path in sorted(folder.iterdir()):
+        if path.suffix.lower() not in {
+            ".jpg",
+            ".jpeg",
+            ".png",
+            ".gif",
+            ".webp",
+            ".bmp",
+            ".tif",
+            ".tiff",
+            ".avif",
+            ".heic",
+        }:
+            continue
+        with path.open("rb") as handle:
+            try:
+                repository.upload(user, handle, path.name, PUBLIC)
+                loaded += 1
+            except repository.RuleError as exc:
+                click.echo(f"skipped {path.name}: {exc}")
+    click.echo(f"loaded {loaded} image(s) into {current_app.config['PUBLIC_BUCKET']}")

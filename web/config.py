@@ -1,0 +1,142 @@
+"""Settings from environment variables, strictly parsed, with an embedded default.
+
+Every setting the application reads is listed in ``SETTINGS`` and documented in the
+README's configuration table. With nothing set, the application runs on the embedded
+default: an SQLite database and a filesystem object store under DATA_DIR, and a
+SECRET_KEY generated once and kept in DATA_DIR.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+
+
+class ConfigError(ValueError):
+    """A setting has a value the application cannot use."""
+
+
+def parse_bool(name: str, value: str) -> bool:
+    """Parse a boolean setting; anything but the usual spellings is an error, not False."""
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be true or false, not {value!r}")
+
+
+def parse_int(name: str, value: str, minimum: int = 0) -> int:
+    """Parse a whole-number setting no smaller than ``minimum``."""
+    try:
+        number = int(value.strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
+    if number < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, not {number}")
+    return number
+
+
+def _str(name: str, value: str) -> str:
+    return value
+
+
+# name -> (parser, default). A default of None means "not set".
+SETTINGS: dict[str, tuple[Any, Any]] = {
+    "DATA_DIR": (_str, "data"),
+    "DATABASE_URL": (_str, None),
+    "SECRET_KEY": (_str, None),
+    "S3_ENDPOINT": (_str, None),
+    "S3_ACCESS_KEY": (_str, None),
+    "S3_SECRET_KEY": (_str, None),
+    "S3_SECURE": (parse_bool, False),
+    "S3_REGION": (_str, None),
+    "PUBLIC_BUCKET": (_str, "public"),
+    "USER_BUCKET_PREFIX": (_str, "user-"),
+    "MAX_UPLOAD_MB": (lambda n, v: parse_int(n, v, 1), 20),
+    "MAX_IMAGE_PIXELS": (lambda n, v: parse_int(n, v, 1), 100_000_000),
+    "ANONYMOUS_GALLERY": (parse_bool, False),
+    "SESSION_COOKIE_SECURE": (parse_bool, False),
+    "REDIS_URL": (_str, None),
+    "RATELIMIT_ENABLED": (parse_bool, True),
+    "KEEP_GPS": (parse_bool, False),
+    "ALLOW_ANY_FILE": (parse_bool, False),
+    "PAGE_SIZE": (lambda n, v: parse_int(n, v, 1), 48),
+    "PENDING_GRACE_MINUTES": (lambda n, v: parse_int(n, v, 1), 10),
+    "DB_POOL_SIZE": (lambda n, v: parse_int(n, v, 1), 5),
+}
+
+
+def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Read every known setting from ``environ``; unset ones take their default."""
+    config: dict[str, Any] = {}
+    for name, (parse, default) in SETTINGS.items():
+        raw = environ.get(name)
+        config[name] = default if raw is None or raw == "" else parse(name, raw)
+    return config
+
+
+def finish(config: dict[str, Any]) -> dict[str, Any]:
+    """Fill in derived settings (database URL, secret key, storage) and check them."""
+    data_dir = Path(config["DATA_DIR"]).resolve()
+    config["DATA_DIR"] = str(data_dir)
+    if not config.get("DATABASE_URL"):
+        data_dir.mkdir(parents=True, exist_ok=True)
+        config["DATABASE_URL"] = f"sqlite:///{data_dir / 'imgrepo.sqlite3'}"
+    if not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = _stored_secret_key(data_dir)
+    config["STORAGE"] = "s3" if config.get("S3_ENDPOINT") else "file"
+    if config["STORAGE"] == "s3" and not (
+        config.get("S3_ACCESS_KEY") and config.get("S3_SECRET_KEY")
+    ):
+        raise ConfigError("S3_ENDPOINT is set: S3_ACCESS_KEY and S3_SECRET_KEY must be set too")
+    for name in ("PUBLIC_BUCKET",):
+        if not BUCKET_NAME.match(config[name]):
+            raise ConfigError(f"{name} {config[name]!r} is not a valid bucket name")
+    prefix = config["USER_BUCKET_PREFIX"]
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,30}", prefix):
+        raise ConfigError(
+            f"USER_BUCKET_PREFIX {prefix!r} must be 1-31 lowercase letters, digits or hyphens"
+        )
+    if config["PUBLIC_BUCKET"].startswith(prefix):
+        raise ConfigError("PUBLIC_BUCKET must not start with USER_BUCKET_PREFIX")
+    config["MAX_CONTENT_LENGTH"] = config["MAX_UPLOAD_MB"] * 1024 * 1024
+    config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
+    config.setdefault("REMEMBER_COOKIE_SECURE", config["SESSION_COOKIE_SECURE"])
+    config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+    config.setdefault("BOOTSTRAP_SERVE_LOCAL", True)
+    config.setdefault("RATELIMIT_STORAGE_URI", config.get("REDIS_URL") or "memory://")
+    config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    return config
+
+
+def _stored_secret_key(data_dir: Path) -> str:
+    """Return the secret key kept in DATA_DIR, generating it (mode 0600) the first time."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / "secret_key"
+    if not path.exists():
+        key = secrets.token_hex(32)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process wrote it first: use theirs
+            return path.read_text().strip()
+        try:
+            os.write(fd, key.encode())
+        finally:
+            os.close(fd)
+    return path.read_text().strip()
+
+
+def load(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Settings from the environment, then ``overrides`` (tests pass theirs here)."""
+    config = from_environment(os.environ)
+    config.update(overrides or {})
+    return finish(config)

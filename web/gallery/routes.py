@@ -1,0 +1,170 @@
+"""Gallery views: thin wrappers that parse the request, call the repository and render."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from werkzeug.datastructures import FileStorage
+
+from .. import repository
+from ..extensions import db, storage
+from ..models import PUBLIC_SCOPE
+from ..security import login_required
+from . import bp
+from .forms import DeleteForm, EmptyForm, UploadForm
+
+
+@bp.route("/", methods=["GET"])
+def index() -> str:
+    return render_template("gallery/index.html")
+
+
+def _gallery_pages() -> dict:
+    """The two lists of /myfiles: everyone's public images and the user's private ones."""
+    size = current_app.config["PAGE_SIZE"]
+    sort, query = request.args.get("sort", "date"), request.args.get("q", "")
+    public = repository.list_images(
+        PUBLIC_SCOPE, sort, query, request.args.get("public_after"), size
+    )
+    private = repository.list_images(
+        repository.private_scope(current_user), sort, query, request.args.get("private_after"), size
+    )
+    count, used = repository.usage(current_user)
+    return {"public": public, "private": private, "count": count, "used": used}
+
+
+def _render_myfiles(status: int = 200, form: UploadForm | None = None) -> tuple[str, int]:
+    page = render_template(
+        "gallery/myfiles.html",
+        form=form or UploadForm(),
+        delete_form=DeleteForm(),
+        **_gallery_pages(),
+    )
+    return page, status
+
+
+@bp.route("/myfiles", methods=["GET", "POST"])
+@login_required
+def myfiles() -> tuple[str, int] | Response:
+    if request.method == "GET":
+        return _render_myfiles()
+    form = UploadForm()
+    files = [f for f in request.files.getlist("file") if isinstance(f, FileStorage) and f.filename]
+    visibility = request.form.get("visibility", "")
+    if not files:
+        form.file.errors = ["Choose at least one file to upload."]
+        return _render_myfiles(400, form)
+    if visibility not in ("public", "private"):
+        form.visibility.errors = ["Choose public or private."]
+        return _render_myfiles(400, form)
+    statuses = []
+    for upload in files:
+        statuses.append(_upload_one(upload, visibility))
+    if all(s >= 400 for s in statuses):
+        return _render_myfiles(max(statuses))
+    return redirect(url_for("gallery.myfiles"), code=303)
+
+
+def _upload_one(upload: FileStorage, visibility: str) -> int:
+    """Upload one file, flash its result, and return the HTTP status it deserves alone."""
+    try:
+        result = repository.upload(current_user, upload.stream, upload.filename or "", visibility)
+    except repository.RuleError as exc:
+        flash(f"{upload.filename}: {exc}", "danger")
+        return exc.status
+    image = result.image
+    flash(f"Uploaded “{image.filename}” as a {visibility} image.", "success")
+    if result.duplicate_of:
+        flash(f"Note: you already have this image as “{result.duplicate_of}”.", "info")
+    return 201
+
+
+@bp.route("/delete", methods=["POST"])
+@login_required
+def delete() -> Response:
+    filename = request.form.get("filename", "")
+    visibility = request.form.get("visibility", "")
+    if not filename:
+        raise repository.RuleError("Say which image to delete.")
+    image = repository.find_image(current_user, filename, visibility)
+    repository.delete_image(current_user, image)
+    flash(f"Deleted “{image.filename}”.", "success")
+    return redirect(url_for("gallery.myfiles"), code=303)
+
+
+@bp.route("/image/<int:image_id>", methods=["GET"])
+def image_page(image_id: int) -> str:
+    image = repository.get_image(image_id, current_user)
+    return render_template(
+        "gallery/image.html",
+        image=image,
+        can_delete=repository.can_delete(current_user, image),
+        is_owner=current_user.is_authenticated and current_user.id == image.owner_id,
+        delete_form=DeleteForm(),
+        empty_form=EmptyForm(),
+    )
+
+
+@bp.route("/image/<int:image_id>/file", methods=["GET"])
+def image_file(image_id: int) -> Response:
+    return _send(repository.get_image(image_id, current_user), thumbnail=False)
+
+
+@bp.route("/image/<int:image_id>/thumb", methods=["GET"])
+def image_thumb(image_id: int) -> Response:
+    return _send(repository.get_image(image_id, current_user), thumbnail=True)
+
+
+def _send(image: repository.Image, thumbnail: bool) -> Response:
+    """Stream an image's bytes with an ETag; a matching If-None-Match gets a 304 at once."""
+    if thumbnail and not image.thumb_key:
+        abort(404)
+    etag = f"{image.sha256[:32]}-{'t' if thumbnail else 'o'}"
+    if image.is_public and current_app.config["ANONYMOUS_GALLERY"]:
+        cache = "public, max-age=60"
+    else:
+        cache = "private, max-age=60" if image.is_public else "private, no-cache"
+    headers = {"Cache-Control": cache, "Vary": "Cookie"}
+    if request.if_none_match.contains(etag):
+        response = Response(status=304, headers=headers)
+        response.set_etag(etag)
+        return response
+    body = repository.read_object(image, thumbnail)
+    mimetype = "image/webp" if thumbnail else image.content_type
+    if not thumbnail:
+        headers["Content-Length"] = str(image.size)
+        inline = image.is_image and request.args.get("download") is None
+        kind = "inline" if inline else "attachment"
+        headers["Content-Disposition"] = f"{kind}; filename*=UTF-8''{quote(image.filename)}"
+    response = Response(body, mimetype=mimetype, headers=headers, direct_passthrough=True)
+    response.set_etag(etag)
+    return response
+
+
+@bp.route("/health", methods=["GET"])
+def health() -> tuple[dict, int]:
+    """200 when the database and the object store answer, 503 naming what failed."""
+    checks = {}
+    try:
+        db.session.execute(repository.select(1))
+        checks["database"] = "ok"
+    except repository.SQLAlchemyError as exc:
+        checks["database"] = f"failed: {type(exc).__name__}"
+    try:
+        storage.store.ping()
+        checks["object_store"] = "ok"
+    except repository.StorageError as exc:
+        checks["object_store"] = f"failed: {exc}"[:200]
+    healthy = all(v == "ok" for v in checks.values())
+    return {"status": "ok" if healthy else "unavailable", **checks}, 200 if healthy else 503

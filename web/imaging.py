@@ -1,0 +1,251 @@
+"""Image probing, validation, thumbnails and EXIF handling (Pillow).
+
+Content decides the type: the file is opened by Pillow restricted to the accepted
+formats, its declared size is checked before any pixel is decoded (decompression
+bombs), and it is decoded once to catch truncated files.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+import warnings
+from dataclasses import dataclass
+
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+
+try:  # HEIC/HEIF support comes from the pillow-heif plugin
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    HEIF = True
+except ImportError:  # pragma: no cover - the plugin is in requirements.txt
+    HEIF = False
+
+ImageFile.LOAD_TRUNCATED_IMAGES = False
+# We check the pixel count ourselves with a clear message; Pillow's own guard stays
+# on as a backstop at twice our limit.
+THUMB_SIZE = 400
+
+CONTENT_TYPES = {
+    "JPEG": "image/jpeg",
+    "MPO": "image/jpeg",
+    "PNG": "image/png",
+    "GIF": "image/gif",
+    "WEBP": "image/webp",
+    "BMP": "image/bmp",
+    "TIFF": "image/tiff",
+    "AVIF": "image/avif",
+    "HEIF": "image/heif",
+}
+FORMAT_NAMES = {"MPO": "JPEG"}
+EXTENSIONS = {
+    "JPEG": ".jpg",
+    "PNG": ".png",
+    "GIF": ".gif",
+    "WEBP": ".webp",
+    "BMP": ".bmp",
+    "TIFF": ".tif",
+    "AVIF": ".avif",
+    "HEIF": ".heic",
+}
+ACCEPTED_FORMATS = [f for f in CONTENT_TYPES if f != "HEIF" or HEIF]
+ACCEPTED_LABEL = "JPEG, PNG, GIF, WebP, BMP, TIFF, AVIF" + (", HEIC" if HEIF else "")
+
+# Markup that must never ride inside an image (polyglot files that a browser could
+# be tricked into rendering as a page).
+MARKUP_MARKERS = (b"<script", b"<html", b"<svg", b"<?php", b"<!doctype", b"<iframe", b"<body")
+
+TAG_MAKE, TAG_MODEL, TAG_DATETIME = 0x010F, 0x0110, 0x0132
+TAG_EXIF_IFD, TAG_GPS_IFD, TAG_DATETIME_ORIGINAL = 0x8769, 0x8825, 0x9003
+
+
+class InvalidImage(ValueError):
+    """The upload is not an image this product accepts; the message says why."""
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    format: str
+    content_type: str
+    width: int
+    height: int
+    animated: bool
+    camera: str | None = None
+    taken_at: str | None = None
+    gps: str | None = None
+
+    @property
+    def extension(self) -> str:
+        return EXTENSIONS[self.format]
+
+
+def probe(path: str, max_pixels: int) -> ImageInfo:
+    """Check that ``path`` holds a whole, accepted image and describe it.
+
+    Raises ``InvalidImage`` with a message meant for the user.
+    """
+    _refuse_markup(path)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path, formats=ACCEPTED_FORMATS) as im:
+                width, height = im.size
+                if width * height > max_pixels:
+                    raise InvalidImage(
+                        f"The image is too large: {width}×{height} pixels "
+                        f"(the limit is {max_pixels // 1_000_000} megapixels)."
+                    )
+                fmt = FORMAT_NAMES.get(im.format or "", im.format or "")
+                animated = bool(getattr(im, "is_animated", False))
+                exif = im.getexif()
+                if fmt == "JPEG":
+                    im.draft("RGB", (THUMB_SIZE * 2, THUMB_SIZE * 2))
+                im.load()  # decodes: truncated or corrupt data fails here
+    except InvalidImage:
+        raise
+    except Image.DecompressionBombError:
+        raise InvalidImage("The image is too large to process safely.") from None
+    except UnidentifiedImageError:
+        raise InvalidImage(f"This file is not an accepted image ({ACCEPTED_LABEL}).") from None
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
+        raise InvalidImage(f"The image is damaged or incomplete ({_short(exc)}).") from None
+    if fmt == "PNG":
+        _refuse_png_trailer(path)
+    camera, taken, gps = exif_summary(exif)
+    return ImageInfo(fmt, CONTENT_TYPES[fmt], width, height, animated, camera, taken, gps)
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text[:80]
+
+
+def _refuse_markup(path: str) -> None:
+    overlap = max(len(m) for m in MARKUP_MARKERS)
+    tail = b""
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            window = (tail + chunk).lower()
+            if any(marker in window for marker in MARKUP_MARKERS):
+                raise InvalidImage("This file contains web page markup and is not accepted.")
+            tail = window[-overlap:]
+
+
+def _refuse_png_trailer(path: str) -> None:
+    """A PNG ends with its IEND chunk; data after it is another file riding along."""
+    size = os.path.getsize(path)
+    with open(path, "rb") as handle:
+        handle.seek(max(0, size - 12))
+        if handle.read(12)[4:8] != b"IEND":
+            raise InvalidImage("The PNG file carries extra data after its end.")
+
+
+def exif_summary(exif: Image.Exif) -> tuple[str | None, str | None, str | None]:
+    """Camera (make and model), date taken and GPS position from EXIF, where present."""
+    make = _text(exif.get(TAG_MAKE))
+    model = _text(exif.get(TAG_MODEL))
+    camera = (
+        model
+        if make and model and model.startswith(make)
+        else " ".join(p for p in (make, model) if p)
+    )
+    sub = exif.get_ifd(TAG_EXIF_IFD) if TAG_EXIF_IFD in exif else {}
+    taken = _text(sub.get(TAG_DATETIME_ORIGINAL)) or _text(exif.get(TAG_DATETIME))
+    gps = _gps_text(exif.get_ifd(TAG_GPS_IFD)) if TAG_GPS_IFD in exif else None
+    return (camera or None)[:200] if camera else None, (taken or None), gps
+
+
+def _text(value: object) -> str | None:
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    if not isinstance(value, str):
+        return None
+    cleaned = "".join(ch for ch in value if ch.isprintable()).strip()
+    return cleaned[:100] or None
+
+
+def _gps_text(gps: dict) -> str | None:
+    try:
+        lat = _degrees(gps[2], gps.get(1, "N"))
+        lon = _degrees(gps[4], gps.get(3, "E"))
+    except (KeyError, TypeError, ValueError, ZeroDivisionError):
+        return "present" if gps else None
+    return f"{lat:.5f}, {lon:.5f}"
+
+
+def _degrees(value: tuple, ref: str) -> float:
+    d, m, s = (float(v) for v in value)
+    sign = -1 if str(ref).upper() in ("S", "W") else 1
+    return sign * (d + m / 60 + s / 3600)
+
+
+def make_thumbnail(path: str, out_path: str, size: int = THUMB_SIZE) -> tuple[int, int]:
+    """Write a still WebP rendition (EXIF orientation applied) no larger than ``size``."""
+    with Image.open(path, formats=ACCEPTED_FORMATS) as im:
+        if im.format in ("JPEG", "MPO"):
+            im.draft("RGB", (size * 2, size * 2))
+        im.seek(0)
+        frame = ImageOps.exif_transpose(im)
+        frame.thumbnail((size, size), Image.Resampling.LANCZOS)
+        if frame.mode not in ("RGB", "RGBA"):
+            has_alpha = frame.mode in ("LA", "PA") or "transparency" in frame.info
+            frame = frame.convert("RGBA" if has_alpha else "RGB")
+        frame.save(out_path, "WEBP", quality=80, method=4)
+        return frame.size
+
+
+def oriented_size(info: ImageInfo, path: str) -> tuple[int, int]:
+    """Width and height as displayed, after the EXIF orientation is applied."""
+    with Image.open(path, formats=ACCEPTED_FORMATS) as im:
+        if im.getexif().get(0x0112) in (5, 6, 7, 8):
+            return info.height, info.width
+    return info.width, info.height
+
+
+def strip_gps(path: str, out_path: str) -> bool:
+    """Write a copy of ``path`` without GPS data; False (nothing written) when it has none.
+
+    JPEG is rewritten losslessly (only the EXIF segment changes); other formats are
+    saved again by Pillow with the same pixels.
+    """
+    with Image.open(path, formats=ACCEPTED_FORMATS) as im:
+        exif = im.getexif()
+        if TAG_GPS_IFD not in exif:
+            return False
+        del exif[TAG_GPS_IFD]
+        fmt = im.format
+        if fmt in ("JPEG", "MPO"):
+            _replace_jpeg_exif(path, out_path, exif.tobytes())
+            return True
+        params: dict = {"exif": exif.tobytes()}
+        if getattr(im, "is_animated", False):
+            params["save_all"] = True
+        if fmt in ("WEBP", "AVIF", "HEIF"):
+            params["quality"] = 95
+        im.save(out_path, fmt, **params)
+        return True
+
+
+def _replace_jpeg_exif(path: str, out_path: str, exif_bytes: bytes) -> None:
+    with open(path, "rb") as handle:
+        data = handle.read()
+    if not exif_bytes.startswith(b"Exif\x00\x00"):
+        exif_bytes = b"Exif\x00\x00" + exif_bytes
+    out = io.BytesIO()
+    out.write(data[:2])
+    pos = 2
+    while pos + 4 <= len(data) and data[pos] == 0xFF:
+        marker = data[pos + 1]
+        if marker in (0xDA, 0xD9):  # start of scan: the rest is image data
+            break
+        length = struct.unpack(">H", data[pos + 2 : pos + 4])[0]
+        segment = data[pos : pos + 2 + length]
+        if marker == 0xE1 and segment[4:10] == b"Exif\x00\x00":
+            segment = b"\xff\xe1" + struct.pack(">H", len(exif_bytes) + 2) + exif_bytes
+        out.write(segment)
+        pos += 2 + length
+    out.write(data[pos:])
+    with open(out_path, "wb") as handle:
+        handle.write(out.getvalue())

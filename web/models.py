@@ -1,0 +1,154 @@
+"""Database models (SQLAlchemy 2.0 typed mappings).
+
+Names are claimed by unique constraints, never by "check then insert":
+``users.username_key`` holds the lowercased username, and ``images`` is unique on
+(``scope``, ``filename``) where ``scope`` is 0 for the public area and the owner's id
+for private images. The same index serves the galleries, which are keyed by scope.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+PUBLIC, PRIVATE = "public", "private"
+VISIBILITIES = (PUBLIC, PRIVATE)
+PUBLIC_SCOPE = 0
+
+# Image states: a row is claimed as PENDING before its objects are written, shown only
+# when READY, MOVING while a rename/visibility change copies its objects, and DELETING
+# from the moment a delete starts until its objects are gone. `fsck` finishes or undoes
+# whatever a crash left behind.
+PENDING, READY, MOVING, DELETING = "pending", "ready", "moving", "deleting"
+VISIBLE_STATES = (READY, MOVING)
+
+# User states: DELETING users cannot log in; fsck finishes their removal.
+ACTIVE = "active"
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on every backend (SQLite and MySQL keep naive values)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use timezone-aware UTC")
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        return None if value is None else value.replace(tzinfo=dt.UTC)
+
+
+# Filenames and keys compare byte for byte on MySQL too, as they do on SQLite and in
+# the object store ("A.jpg" and "a.jpg" are two names).
+BinaryString = String(255).with_variant(String(255, collation="utf8mb4_bin"), "mysql", "mariadb")
+KeyString = String(400).with_variant(String(400, collation="utf8mb4_bin"), "mysql", "mariadb")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(UserMixin, Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(30))
+    username_key: Mapped[str] = mapped_column(String(30), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(254))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    bucket: Mapped[str] = mapped_column(String(63), unique=True)
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[str] = mapped_column(String(8), default=ACTIVE)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    images: Mapped[list[Image]] = relationship(back_populates="owner", lazy="raise")
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: a user being deleted is logged out
+        return self.state == ACTIVE
+
+
+class Image(Base):
+    __tablename__ = "images"
+    __table_args__ = (
+        UniqueConstraint("scope", "filename", name="uq_images_scope_filename"),
+        Index("ix_images_scope_id", "scope", "id"),
+        Index("ix_images_scope_size", "scope", "size", "id"),
+        Index("ix_images_owner_id", "owner_id", "id"),
+        Index("ix_images_state_updated", "state", "updated_at"),
+        Index("ix_images_owner_sha256", "owner_id", "sha256"),
+        Index("ix_images_location", "bucket", "object_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    filename: Mapped[str] = mapped_column(BinaryString)
+    visibility: Mapped[str] = mapped_column(String(7))
+    scope: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(8), default=PENDING)
+    # Where the bytes are now. During a move these still name the old place.
+    bucket: Mapped[str] = mapped_column(String(63))
+    object_key: Mapped[str] = mapped_column(KeyString)
+    thumb_key: Mapped[str | None] = mapped_column(KeyString, nullable=True)
+    content_type: Mapped[str] = mapped_column(String(100))
+    format: Mapped[str] = mapped_column(String(16))
+    size: Mapped[int] = mapped_column(BigInteger)
+    width: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    height: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    thumb_width: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    thumb_height: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    camera: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    taken_at: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    has_gps: Mapped[bool] = mapped_column(Boolean, default=False)
+    gps: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    owner: Mapped[User] = relationship(back_populates="images", lazy="joined")
+
+    @property
+    def is_public(self) -> bool:
+        return self.visibility == PUBLIC
+
+    @property
+    def is_image(self) -> bool:
+        """False for files stored under ALLOW_ANY_FILE, which are never rendered inline."""
+        return self.content_type.startswith("image/") and self.thumb_key is not None
+
+
+def scope_for(visibility: str, owner_id: int) -> int:
+    """The uniqueness scope of a name: the public area, or the owner's private area."""
+    return PUBLIC_SCOPE if visibility == PUBLIC else owner_id

@@ -1,0 +1,812 @@
+"""The rules of the repository: accounts, naming, visibility, upload, delete, listing.
+
+This layer does the database and object-store work together, in an order that a crash
+at any step cannot corrupt (see ``models`` for the image states, and ``fsck`` for the
+repair of what a crash leaves). It never touches the request or renders a page.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import os
+import re
+import shutil
+import tempfile
+import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+from flask import current_app
+from sqlalchemy import Select, and_, delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+
+from . import imaging
+from .extensions import db, storage
+from .models import (
+    ACTIVE,
+    DELETING,
+    MOVING,
+    PENDING,
+    PRIVATE,
+    PUBLIC,
+    PUBLIC_SCOPE,
+    READY,
+    VISIBILITIES,
+    VISIBLE_STATES,
+    Image,
+    User,
+    scope_for,
+    utcnow,
+)
+from .storage import ObjectMissing, StorageError, sha256_file
+
+log = logging.getLogger(__name__)
+
+USERNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9]{2,29}$")
+# Names that would clash with system names, routes or buckets. One list, one place.
+RESERVED_USERNAMES = frozenset(
+    [
+        "admin",
+        "administrator",
+        "root",
+        "api",
+        "static",
+        "login",
+        "logout",
+        "signin",
+        "signup",
+        "register",
+        "myfiles",
+        "delete",
+        "health",
+        "image",
+        "images",
+        "thumbnails",
+        "thumbs",
+        "upload",
+        "uploads",
+        "public",
+        "private",
+        "user",
+        "users",
+        "system",
+        "support",
+        "help",
+        "about",
+        "settings",
+        "account",
+        "null",
+        "none",
+        "undefined",
+        "www",
+        "mail",
+        "minio",
+    ]
+)
+THUMB_PREFIX = "thumbnails/"
+MAX_FILENAME_BYTES = 255
+
+
+# --- errors the user can fix or must be told about -------------------------------------
+
+
+class RuleError(Exception):
+    """A rule of the repository refused the request; ``str(exc)`` is the user's message."""
+
+    status = 400
+
+
+class NameTaken(RuleError):
+    status = 409
+
+
+class NotFound(RuleError):
+    status = 404
+
+
+class Forbidden(RuleError):
+    status = 403
+
+
+class Unavailable(RuleError):
+    """The database or the object store failed; nothing was changed; try again."""
+
+    status = 503
+
+
+TRY_AGAIN = "The image store is not answering right now. Nothing was changed; please try again."
+
+
+@contextmanager
+def _backend_failures(message: str = TRY_AGAIN) -> Iterator[None]:
+    try:
+        yield
+    except StorageError as exc:
+        log.warning("object store failure: %s", exc)
+        raise Unavailable(message) from exc
+    except OperationalError as exc:
+        log.warning("database failure: %s", exc)
+        db.session.rollback()
+        raise Unavailable(message) from exc
+
+
+# --- accounts ------------------------------------------------------------------------
+
+
+def bucket_for(username: str) -> str:
+    return current_app.config["USER_BUCKET_PREFIX"] + username.lower()
+
+
+def username_problem(username: str) -> str | None:
+    """Why ``username`` cannot be used, or None when it can."""
+    if not USERNAME_RE.match(username):
+        return "Usernames are 3–30 letters or digits and start with a letter."
+    key = username.lower()
+    if key in RESERVED_USERNAMES or key == current_app.config["PUBLIC_BUCKET"].lower():
+        return "This username is reserved; please choose another."
+    if len(bucket_for(username)) > 63:
+        return "This username is too long for a storage bucket; please choose a shorter one."
+    return None
+
+
+def password_problem(password: str, username: str, email: str) -> str | None:
+    """Why ``password`` is too weak, or None when it is strong enough."""
+    if len(password) < 10:
+        return "Use at least 10 characters."
+    lowered = password.lower()
+    for label, value in (("username", username), ("email address", email)):
+        value = (value or "").strip().lower()
+        if value and (value in lowered or lowered in value):
+            return f"The password must not contain your {label}."
+        local = value.split("@", 1)[0]
+        if label == "email address" and len(local) >= 3 and local in lowered:
+            return f"The password must not contain your {label}."
+    from zxcvbn import zxcvbn  # imported here: it loads its word lists on first use
+
+    result = zxcvbn(password[:100], user_inputs=[username or "", email or ""])
+    if result["score"] < 3:
+        feedback = result.get("feedback") or {}
+        hint = feedback.get("warning") or " ".join(feedback.get("suggestions") or [])
+        return "This password is too easy to guess." + (f" {hint}" if hint else "")
+    return None
+
+
+def register(name: str, username: str, email: str, password: str) -> User:
+    """Create an account and its bucket; the name is claimed by the unique constraint."""
+    problem = username_problem(username)
+    if problem:
+        raise RuleError(problem)
+    user = User(
+        name=name.strip(),
+        username=username,
+        username_key=username.lower(),
+        email=email.strip(),
+        bucket=bucket_for(username),
+        state=ACTIVE,
+    )
+    user.set_password(password)
+    session = db.session
+    session.add(user)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise NameTaken("This username is already taken.") from None
+    except OperationalError as exc:
+        session.rollback()
+        raise Unavailable("The database is not answering; please try again.") from exc
+    try:
+        storage.store.ensure_bucket(user.bucket)
+    except StorageError as exc:
+        log.warning("bucket creation failed for %s: %s", user.username, exc)
+        session.delete(user)
+        session.commit()
+        raise Unavailable(
+            "Your account could not be created because the image store is not answering. "
+            "Please try again."
+        ) from exc
+    return user
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """The active user with this username (ignoring case) and password, else None."""
+    user = db.session.scalar(select(User).where(User.username_key == username.strip().lower()))
+    if user is None or user.state != ACTIVE or not user.check_password(password):
+        return None
+    return user
+
+
+def load_user(user_id: str) -> User | None:
+    try:
+        return db.session.get(User, int(user_id))
+    except ValueError:
+        return None
+
+
+# --- names ---------------------------------------------------------------------------
+
+
+def sanitize_filename(raw: str, extension: str) -> str:
+    """A filename safe to store as an object key and to show (escaped) in a page.
+
+    Keeps Unicode letters readable; drops directories, control characters and slashes;
+    limits the name to 255 bytes, keeping its extension; falls back to ``upload`` plus
+    the extension of the detected type when nothing is left.
+    """
+    name = unicodedata.normalize("NFC", raw or "")
+    name = re.split(r"[/\\]", name)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
+    name = re.sub(r"\s+", " ", name).strip().lstrip(".").strip()
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        stem, ext = name, ""
+    ext = ext[:16]
+    if not stem.strip():
+        stem = "upload"
+        ext = ext or extension.lstrip(".")
+    suffix = f".{ext}" if ext else ""
+    budget = MAX_FILENAME_BYTES - len(suffix.encode())
+    stem_bytes = stem.encode()[:budget]
+    stem = stem_bytes.decode("utf-8", "ignore").rstrip()
+    return f"{stem}{suffix}"
+
+
+def check_visibility(visibility: str) -> str:
+    if visibility not in VISIBILITIES:
+        raise RuleError("Visibility must be public or private.")
+    return visibility
+
+
+def target_bucket(visibility: str, owner: User) -> str:
+    return current_app.config["PUBLIC_BUCKET"] if visibility == PUBLIC else owner.bucket
+
+
+def name_taken_message(visibility: str, filename: str) -> str:
+    if visibility == PUBLIC:
+        return f"A public image named “{filename}” already exists. Rename the file and try again."
+    return f"You already have a private image named “{filename}”. Rename the file and try again."
+
+
+# --- upload --------------------------------------------------------------------------
+
+
+@dataclass
+class UploadResult:
+    image: Image
+    duplicate_of: str | None = None  # the name under which the user already has this content
+
+
+@dataclass
+class _Prepared:
+    workdir: str
+    original: str
+    info: imaging.ImageInfo
+    sha256: str
+    size: int
+    thumb: str | None = None
+    thumb_size: tuple[int, int] | None = None
+    has_gps: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def upload(owner: User, stream: BinaryIO, client_filename: str, visibility: str) -> UploadResult:
+    """Validate, store and register one uploaded file.
+
+    Order: the file is checked and its thumbnail made on local disk; then the name is
+    claimed by a PENDING row (the unique constraint refuses a taken name, changing
+    nothing); then the objects are written; then the row becomes READY. A failure after
+    the claim removes what was written and the row, and says "try again".
+    """
+    check_visibility(visibility)
+    workdir = tempfile.mkdtemp(prefix="imgrepo-")
+    try:
+        prepared = _prepare(stream, workdir, visibility)
+        filename = sanitize_filename(client_filename, prepared.info.extension)
+        duplicate = db.session.scalar(
+            select(Image.filename)
+            .where(Image.owner_id == owner.id, Image.sha256 == prepared.sha256)
+            .where(Image.state.in_(VISIBLE_STATES))
+            .limit(1)
+        )
+        image = _claim(owner, filename, visibility, prepared)
+        _store_objects(image, prepared)
+        return UploadResult(image, duplicate)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _prepare(stream: BinaryIO, workdir: str, visibility: str) -> _Prepared:
+    original = os.path.join(workdir, "original")
+    with open(original, "wb") as out:
+        shutil.copyfileobj(stream, out, 1 << 20)
+    size = os.path.getsize(original)
+    if size == 0:
+        raise RuleError("The file is empty.")
+    config = current_app.config
+    try:
+        info = imaging.probe(original, config["MAX_IMAGE_PIXELS"])
+    except imaging.InvalidImage as exc:
+        raise RuleError(str(exc)) from None
+    prepared = _Prepared(workdir, original, info, "", size)
+    if info.gps and visibility == PUBLIC and not config["KEEP_GPS"]:
+        stripped = os.path.join(workdir, "stripped")
+        if imaging.strip_gps(original, stripped):
+            prepared.original = stripped
+            prepared.size = os.path.getsize(stripped)
+    prepared.has_gps = bool(info.gps)
+    thumb = os.path.join(workdir, "thumb.webp")
+    prepared.thumb_size = imaging.make_thumbnail(prepared.original, thumb)
+    prepared.thumb = thumb
+    prepared.sha256 = sha256_file(prepared.original)
+    return prepared
+
+
+def _claim(owner: User, filename: str, visibility: str, prepared: _Prepared) -> Image:
+    info = prepared.info
+    width, height = imaging.oriented_size(info, prepared.original)
+    image = Image(
+        owner_id=owner.id,
+        filename=filename,
+        visibility=visibility,
+        scope=scope_for(visibility, owner.id),
+        state=PENDING,
+        bucket=target_bucket(visibility, owner),
+        object_key=filename,
+        thumb_key=THUMB_PREFIX + filename + ".webp" if prepared.thumb else None,
+        content_type=info.content_type,
+        format=info.format,
+        size=prepared.size,
+        width=width,
+        height=height,
+        thumb_width=prepared.thumb_size[0] if prepared.thumb_size else None,
+        thumb_height=prepared.thumb_size[1] if prepared.thumb_size else None,
+        sha256=prepared.sha256,
+        camera=info.camera,
+        taken_at=info.taken_at,
+        has_gps=prepared.has_gps,
+        gps=info.gps,
+    )
+    session = db.session
+    session.add(image)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise NameTaken(name_taken_message(visibility, filename)) from None
+    except OperationalError as exc:
+        session.rollback()
+        raise Unavailable(TRY_AGAIN) from exc
+    return image
+
+
+def _store_objects(image: Image, prepared: _Prepared) -> None:
+    store = storage.store
+    try:
+        store.put_file(image.bucket, image.object_key, prepared.original, image.content_type)
+        if image.thumb_key and prepared.thumb:
+            store.put_file(image.bucket, image.thumb_key, prepared.thumb, "image/webp")
+        marked = db.session.execute(
+            update(Image)
+            .where(Image.id == image.id, Image.state == PENDING)
+            .values(state=READY, updated_at=utcnow())
+        ).rowcount
+        db.session.commit()
+        if marked != 1:
+            raise StorageError("the pending upload was cleaned up before it finished")
+        image.state = READY
+    except (StorageError, SQLAlchemyError) as exc:
+        log.warning("upload of %s failed after the claim: %s", image.filename, exc)
+        db.session.rollback()
+        _undo_claim(image)
+        raise Unavailable(TRY_AGAIN) from exc
+
+
+def _undo_claim(image: Image) -> None:
+    """Remove what a failed upload wrote; whatever fails here is left for fsck."""
+    try:
+        _remove_objects(image.bucket, [image.object_key, image.thumb_key])
+        db.session.execute(delete(Image).where(Image.id == image.id, Image.state == PENDING))
+        db.session.commit()
+    except (StorageError, SQLAlchemyError) as exc:
+        db.session.rollback()
+        log.warning("could not undo upload of image %s (fsck will): %s", image.id, exc)
+
+
+def _remove_objects(bucket: str, keys: list[str | None]) -> None:
+    store = storage.store
+    for key in keys:
+        if key:
+            store.remove(bucket, key)
+
+
+# --- who may do what -----------------------------------------------------------------
+
+
+def can_view(viewer: Any, image: Image) -> bool:
+    """Public: signed-in users (everyone with ANONYMOUS_GALLERY). Private: owner and admins."""
+    if image.state not in VISIBLE_STATES:
+        return False
+    authenticated = bool(getattr(viewer, "is_authenticated", False))
+    if image.visibility == PUBLIC:
+        return authenticated or current_app.config["ANONYMOUS_GALLERY"]
+    return authenticated and (viewer.id == image.owner_id or bool(viewer.is_admin))
+
+
+def can_delete(viewer: Any, image: Image) -> bool:
+    return bool(getattr(viewer, "is_authenticated", False)) and (
+        viewer.id == image.owner_id or bool(viewer.is_admin)
+    )
+
+
+def get_image(image_id: int, viewer: Any) -> Image:
+    """The image if ``viewer`` may see it; NotFound otherwise (existence is not revealed)."""
+    image = db.session.get(Image, image_id)
+    if image is None or not can_view(viewer, image):
+        raise NotFound("No such image.")
+    return image
+
+
+def find_image(viewer: User, filename: str, visibility: str) -> Image:
+    """The image a /delete form names: a public name, or one of the viewer's private names."""
+    check_visibility(visibility)
+    scope = PUBLIC_SCOPE if visibility == PUBLIC else viewer.id
+    image = db.session.scalar(
+        select(Image).where(
+            Image.scope == scope, Image.filename == filename, Image.state.in_(VISIBLE_STATES)
+        )
+    )
+    if image is None or not can_view(viewer, image):
+        raise NotFound("No such image.")
+    return image
+
+
+# --- delete --------------------------------------------------------------------------
+
+
+def delete_image(viewer: User, image: Image) -> None:
+    """Delete an image: hide it (DELETING), remove its objects, then its row."""
+    if not can_view(viewer, image):
+        raise NotFound("No such image.")
+    if not can_delete(viewer, image):
+        raise Forbidden("Only the person who uploaded this image can delete it.")
+    with _backend_failures():
+        marked = db.session.execute(
+            update(Image)
+            .where(Image.id == image.id, Image.state == READY)
+            .values(state=DELETING, updated_at=utcnow())
+        ).rowcount
+        db.session.commit()
+    if marked != 1:
+        raise NotFound("This image is already being deleted or changed.")
+    finish_delete(image)
+
+
+def finish_delete(image: Image) -> None:
+    """Remove a DELETING image's objects and then its row (also used by fsck)."""
+    try:
+        _remove_objects(image.bucket, [image.object_key, image.thumb_key])
+        db.session.execute(delete(Image).where(Image.id == image.id, Image.state == DELETING))
+        db.session.commit()
+    except (StorageError, SQLAlchemyError) as exc:
+        db.session.rollback()
+        log.warning("delete of image %s stopped half-way (fsck will finish): %s", image.id, exc)
+        raise Unavailable(
+            "The image is hidden but its files could not all be removed yet; "
+            "it will be cleaned up automatically."
+        ) from exc
+
+
+# --- listing -------------------------------------------------------------------------
+
+SORTS = {
+    # name -> (column, descending)
+    "date": (Image.id, True),
+    "name": (Image.filename, False),
+    "size": (Image.size, True),
+}
+
+
+@dataclass
+class Page:
+    images: list[Image]
+    next_cursor: str | None
+    sort: str
+    query: str
+
+
+def list_images(
+    scope: int, sort: str = "date", query: str = "", cursor: str | None = None, limit: int = 48
+) -> Page:
+    """One page of a gallery (keyset pagination), straight from the database."""
+    sort = sort if sort in SORTS else "date"
+    column, descending = SORTS[sort]
+    stmt: Select = select(Image).where(Image.scope == scope, Image.state.in_(VISIBLE_STATES))
+    query = (query or "").strip()[:100]
+    if query:
+        pattern = "%" + re.sub(r"([\\%_])", r"\\\1", query.lower()) + "%"
+        stmt = stmt.where(func.lower(Image.filename).like(pattern, escape="\\"))
+    after = _decode_cursor(cursor)
+    if after is not None:
+        value, last_id = after
+        if column is Image.id:
+            stmt = stmt.where(Image.id < last_id)
+        elif descending:
+            stmt = stmt.where(or_(column < value, and_(column == value, Image.id < last_id)))
+        else:
+            stmt = stmt.where(or_(column > value, and_(column == value, Image.id > last_id)))
+    if column is Image.id:
+        order = [Image.id.desc()]
+    else:
+        order = [column.desc(), Image.id.desc()] if descending else [column.asc(), Image.id.asc()]
+    rows = list(db.session.scalars(stmt.order_by(*order).limit(limit + 1)))
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = _encode_cursor(getattr(last, column.key), last.id)
+    return Page(rows, next_cursor, sort, query)
+
+
+def _encode_cursor(value: Any, last_id: int) -> str:
+    raw = json.dumps([value, last_id], ensure_ascii=False).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str | None) -> tuple[Any, int] | None:
+    if not cursor:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value, last_id = json.loads(raw)
+    except (binascii.Error, ValueError, TypeError):
+        raise RuleError("This page link is not valid.") from None
+    if not isinstance(last_id, int) or not isinstance(value, str | int):
+        raise RuleError("This page link is not valid.")
+    return value, last_id
+
+
+def usage(user: User) -> tuple[int, int]:
+    """How many images ``user`` has and how many bytes they take."""
+    count, total = db.session.execute(
+        select(func.count(Image.id), func.coalesce(func.sum(Image.size), 0)).where(
+            Image.owner_id == user.id, Image.state.in_(VISIBLE_STATES)
+        )
+    ).one()
+    return int(count), int(total)
+
+
+def private_scope(user: User) -> int:
+    return scope_for(PRIVATE, user.id)
+
+
+def read_object(image: Image, thumbnail: bool = False) -> Iterator[bytes]:
+    key = image.thumb_key if thumbnail else image.object_key
+    if not key:
+        raise NotFound("No such image.")
+    try:
+        with _backend_failures("The image store is not answering right now; please try again."):
+            return storage.store.open(image.bucket, key)
+    except Unavailable as exc:
+        if isinstance(exc.__cause__, ObjectMissing):
+            log.error("image %s has no object at %s/%s (run fsck)", image.id, image.bucket, key)
+            raise NotFound("No such image.") from None
+        raise
+
+
+def ensure_public_bucket() -> None:
+    storage.store.ensure_bucket(current_app.config["PUBLIC_BUCKET"])
+
+
+# --- rename and visibility change --------------------------------------------------
+
+
+def move_image(
+    viewer: User, image: Image, filename: str | None = None, visibility: str | None = None
+) -> Image:
+    """Rename an image and/or switch it between public and private.
+
+    In one transaction the image takes its new name (the unique constraint refuses a
+    taken one, changing nothing) and a DELETING row keeps the old name and objects;
+    then the objects are copied, the image points at the copies, and the old ones go.
+    A failure before the image points at the copies puts everything back as it was.
+    """
+    if not can_view(viewer, image):
+        raise NotFound("No such image.")
+    if not can_delete(viewer, image):
+        raise Forbidden("Only the person who uploaded this image can change it.")
+    new_visibility = check_visibility(visibility or image.visibility)
+    new_name = image.filename
+    if filename is not None:
+        extension = imaging.EXTENSIONS.get(image.format, "")
+        new_name = sanitize_filename(filename, extension)
+    if new_name == image.filename and new_visibility == image.visibility:
+        return image
+    old = {c: getattr(image, c) for c in ("filename", "visibility", "scope")}
+    session = db.session
+    try:
+        marked = session.execute(
+            update(Image)
+            .where(Image.id == image.id, Image.state == READY)
+            .values(
+                filename=new_name,
+                visibility=new_visibility,
+                scope=scope_for(new_visibility, image.owner_id),
+                state=MOVING,
+                updated_at=utcnow(),
+            )
+        ).rowcount
+        if marked != 1:
+            session.rollback()
+            raise NotFound("This image is already being deleted or changed.")
+        session.add(_tombstone(image, old))
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise NameTaken(name_taken_message(new_visibility, new_name)) from None
+    except OperationalError as exc:
+        session.rollback()
+        raise Unavailable(TRY_AGAIN) from exc
+    session.refresh(image)
+    try:
+        finish_move(image)
+    except (StorageError, SQLAlchemyError, imaging.InvalidImage, OSError) as exc:
+        session.rollback()
+        log.warning("move of image %s failed; putting it back: %s", image.id, exc)
+        _undo_move(image, old)
+        raise Unavailable(TRY_AGAIN) from exc
+    return image
+
+
+def _tombstone(image: Image, old: dict[str, Any]) -> Image:
+    """A DELETING row that holds an image's old name and objects during a move."""
+    return Image(
+        owner_id=image.owner_id,
+        filename=old["filename"],
+        visibility=old["visibility"],
+        scope=old["scope"],
+        state=DELETING,
+        bucket=image.bucket,
+        object_key=image.object_key,
+        thumb_key=image.thumb_key,
+        content_type=image.content_type,
+        format=image.format,
+        size=image.size,
+        sha256=image.sha256,
+    )
+
+
+def _new_place(image: Image) -> tuple[str, str, str | None]:
+    bucket = target_bucket(image.visibility, image.owner)
+    thumb = THUMB_PREFIX + image.filename + ".webp" if image.thumb_key else None
+    return bucket, image.filename, thumb
+
+
+def finish_move(image: Image) -> None:
+    """Copy a MOVING image's objects to its new place, point the row there, drop the old.
+
+    Also used by fsck to finish a move that a crash interrupted.
+    """
+    store = storage.store
+    bucket, key, thumb = _new_place(image)
+    values: dict[str, Any] = {"bucket": bucket, "object_key": key, "thumb_key": thumb}
+    strip = image.visibility == PUBLIC and image.has_gps and not current_app.config["KEEP_GPS"]
+    if strip:
+        values.update(_copy_without_gps(image, bucket, key))
+    else:
+        store.copy(image.bucket, image.object_key, bucket, key)
+    if thumb and image.thumb_key:
+        store.copy(image.bucket, image.thumb_key, bucket, thumb)
+    old_bucket, old_key = image.bucket, image.object_key
+    session = db.session
+    session.execute(
+        update(Image)
+        .where(Image.id == image.id, Image.state == MOVING)
+        .values(state=READY, updated_at=utcnow(), **values)
+    )
+    session.commit()
+    session.refresh(image)
+    old = session.scalar(
+        select(Image).where(
+            Image.bucket == old_bucket, Image.object_key == old_key, Image.state == DELETING
+        )
+    )
+    if old is not None:
+        with suppress(Unavailable):  # the image is moved; fsck removes the old copy later
+            finish_delete(old)
+
+
+def _copy_without_gps(image: Image, bucket: str, key: str) -> dict[str, Any]:
+    """Write the original to its new public place without its GPS position."""
+    workdir = tempfile.mkdtemp(prefix="imgrepo-")
+    try:
+        original = os.path.join(workdir, "original")
+        with open(original, "wb") as out:
+            for chunk in storage.store.open(image.bucket, image.object_key):
+                out.write(chunk)
+        stripped = os.path.join(workdir, "stripped")
+        source = stripped if imaging.strip_gps(original, stripped) else original
+        storage.store.put_file(bucket, key, source, image.content_type)
+        return {
+            "size": os.path.getsize(source),
+            "sha256": sha256_file(source),
+            "gps": None,
+            "has_gps": False,
+        }
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _undo_move(image: Image, old: dict[str, Any]) -> None:
+    """Give a failed move's image back its old name; remove copies already made."""
+    session = db.session
+    try:
+        bucket, key, thumb = _new_place(image)
+        session.execute(
+            delete(Image).where(
+                Image.bucket == image.bucket,
+                Image.object_key == image.object_key,
+                Image.state == DELETING,
+            )
+        )
+        session.execute(
+            update(Image)
+            .where(Image.id == image.id, Image.state == MOVING)
+            .values(state=READY, updated_at=utcnow(), **old)
+        )
+        session.commit()
+        if (bucket, key) != (image.bucket, image.object_key):
+            _remove_objects(bucket, [key, thumb])
+    except (StorageError, SQLAlchemyError) as exc:
+        session.rollback()
+        log.warning(
+            "could not put image %s back after a failed move (fsck will): %s", image.id, exc
+        )
+
+
+# --- removing users -----------------------------------------------------------------
+
+
+def remove_user(user: User) -> None:
+    """Remove a user with their images, objects and bucket.
+
+    The user is marked DELETING first, so they cannot log in from that moment; a
+    failure part-way leaves a DELETING user that fsck finishes.
+    """
+    with _backend_failures():
+        db.session.execute(update(User).where(User.id == user.id).values(state=DELETING))
+        db.session.commit()
+    try:
+        finish_user_removal(user)
+    except (StorageError, SQLAlchemyError) as exc:
+        db.session.rollback()
+        log.warning("removal of user %s stopped half-way (fsck will finish): %s", user.id, exc)
+        raise Unavailable(
+            "The account is closed, but not all of its files could be removed yet; "
+            "they will be cleaned up automatically."
+        ) from exc
+
+
+def finish_user_removal(user: User) -> None:
+    """Delete every image of a DELETING user, then their bucket, then the user row."""
+    session = db.session
+    session.execute(
+        update(Image).where(Image.owner_id == user.id).values(state=DELETING, updated_at=utcnow())
+    )
+    session.commit()
+    for image in session.scalars(select(Image).where(Image.owner_id == user.id)).all():
+        _remove_objects(image.bucket, [image.object_key, image.thumb_key])
+        session.execute(delete(Image).where(Image.id == image.id))
+        session.commit()
+    _before_user_row_removed(user)
+    storage.store.remove_bucket(user.bucket)
+    session.execute(delete(User).where(User.id == user.id, User.state == DELETING))
+    session.commit()
+
+
+def _before_user_row_removed(user: User) -> None:
+    """Hook for rows that refer to a user (comments, audit entries) once those exist."""

@@ -1,0 +1,365 @@
+"""Object storage behind one small interface: S3/MinIO (``S3Store``) or directories (``FileStore``).
+
+Both keep the bucket layout of the product: ``<bucket>/<key>``. Removing an object that
+is already gone succeeds. Keys are checked so that they can never escape their bucket.
+Every failure of the backend surfaces as ``StorageError``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+import urllib3
+from minio import Minio
+from minio.commonconfig import CopySource
+from minio.error import MinioException, S3Error
+
+from .config import BUCKET_NAME
+
+CHUNK = 256 * 1024
+
+
+class StorageError(RuntimeError):
+    """The object store failed or cannot be reached."""
+
+
+class ObjectMissing(StorageError):
+    """The object asked for does not exist."""
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    key: str
+    size: int
+    last_modified: dt.datetime
+
+
+def check_key(key: str) -> str:
+    """Refuse keys that could leave their bucket or that no backend stores faithfully."""
+    parts = key.split("/")
+    if (
+        not key
+        or len(key.encode()) > 1024
+        or key.startswith("/")
+        or "\\" in key
+        or any(ch in key for ch in "\x00\r\n")
+        or any(part in ("", ".", "..") for part in parts)
+    ):
+        raise ValueError(f"unsafe object key {key!r}")
+    return key
+
+
+def check_bucket(bucket: str) -> str:
+    if not BUCKET_NAME.match(bucket) or ".." in bucket:
+        raise ValueError(f"invalid bucket name {bucket!r}")
+    return bucket
+
+
+class ObjectStore(Protocol):
+    def ping(self) -> None: ...
+    def ensure_bucket(self, bucket: str) -> None: ...
+    def remove_bucket(self, bucket: str) -> None: ...
+    def bucket_exists(self, bucket: str) -> bool: ...
+    def list_buckets(self) -> list[str]: ...
+    def put_file(self, bucket: str, key: str, path: str, content_type: str) -> None: ...
+    def open(self, bucket: str, key: str) -> Iterator[bytes]: ...
+    def stat(self, bucket: str, key: str) -> ObjectInfo: ...
+    def exists(self, bucket: str, key: str) -> bool: ...
+    def copy(self, src_bucket: str, src_key: str, dst_bucket: str, dst_key: str) -> None: ...
+    def remove(self, bucket: str, key: str) -> None: ...
+    def list(self, bucket: str, prefix: str = "") -> Iterator[ObjectInfo]: ...
+
+
+class FileStore:
+    """Buckets as directories under ``root``; writes go to a temporary file, then a rename."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root).resolve()
+
+    def _bucket_dir(self, bucket: str) -> Path:
+        return self.root / check_bucket(bucket)
+
+    def _path(self, bucket: str, key: str) -> Path:
+        base = self._bucket_dir(bucket)
+        path = (base / check_key(key)).resolve()
+        if base not in path.parents:
+            raise ValueError(f"unsafe object key {key!r}")
+        return path
+
+    def _guard(self, action: str) -> _OSErrors:
+        return _OSErrors(action)
+
+    def ping(self) -> None:
+        with self._guard("reach the file store"):
+            self.root.mkdir(parents=True, exist_ok=True)
+            if not os.access(self.root, os.W_OK):
+                raise StorageError(f"file store {self.root} is not writable")
+
+    def ensure_bucket(self, bucket: str) -> None:
+        with self._guard("create a bucket"):
+            self._bucket_dir(bucket).mkdir(parents=True, exist_ok=True)
+
+    def remove_bucket(self, bucket: str) -> None:
+        if self.bucket_exists(bucket):
+            with self._guard("remove a bucket"):
+                shutil.rmtree(self._bucket_dir(bucket))
+
+    def bucket_exists(self, bucket: str) -> bool:
+        return self._bucket_dir(bucket).is_dir()
+
+    def list_buckets(self) -> list[str]:
+        if not self.root.is_dir():
+            return []
+        return sorted(p.name for p in self.root.iterdir() if p.is_dir())
+
+    def put_file(self, bucket: str, key: str, path: str, content_type: str) -> None:
+        target = self._path(bucket, key)
+        if not self.bucket_exists(bucket):
+            raise StorageError(f"bucket {bucket} does not exist")
+        with self._guard("store an object"):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
+            try:
+                with os.fdopen(fd, "wb") as out, open(path, "rb") as src:
+                    shutil.copyfileobj(src, out, CHUNK)
+                    out.flush()
+                    os.fsync(out.fileno())
+                os.replace(tmp, target)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+
+    def open(self, bucket: str, key: str) -> Iterator[bytes]:
+        path = self._path(bucket, key)
+        try:
+            handle = path.open("rb")
+        except FileNotFoundError:
+            raise ObjectMissing(f"{bucket}/{key}") from None
+        except OSError as exc:
+            raise StorageError(f"could not read {bucket}/{key}: {exc}") from exc
+        return _iter_file(handle)
+
+    def stat(self, bucket: str, key: str) -> ObjectInfo:
+        try:
+            st = self._path(bucket, key).stat()
+        except FileNotFoundError:
+            raise ObjectMissing(f"{bucket}/{key}") from None
+        return ObjectInfo(key, st.st_size, dt.datetime.fromtimestamp(st.st_mtime, dt.UTC))
+
+    def exists(self, bucket: str, key: str) -> bool:
+        return self._path(bucket, key).is_file()
+
+    def copy(self, src_bucket: str, src_key: str, dst_bucket: str, dst_key: str) -> None:
+        source = self._path(src_bucket, src_key)
+        if not source.is_file():
+            raise ObjectMissing(f"{src_bucket}/{src_key}")
+        self.put_file(dst_bucket, dst_key, str(source), "")
+
+    def remove(self, bucket: str, key: str) -> None:
+        path = self._path(bucket, key)
+        with self._guard("remove an object"):
+            path.unlink(missing_ok=True)
+            # drop directories left empty by keys with a prefix (thumbnails/…)
+            parent = path.parent
+            base = self._bucket_dir(bucket)
+            while parent != base and parent.is_dir() and not any(parent.iterdir()):
+                parent.rmdir()
+                parent = parent.parent
+
+    def list(self, bucket: str, prefix: str = "") -> Iterator[ObjectInfo]:
+        base = self._bucket_dir(bucket)
+        if not base.is_dir():
+            return
+        for path in sorted(base.rglob("*")):
+            if path.is_file() and not path.name.startswith(".upload-"):
+                key = path.relative_to(base).as_posix()
+                if key.startswith(prefix):
+                    st = path.stat()
+                    yield ObjectInfo(
+                        key, st.st_size, dt.datetime.fromtimestamp(st.st_mtime, dt.UTC)
+                    )
+
+
+class _OSErrors:
+    """Turn OSError into StorageError, naming what was being done."""
+
+    def __init__(self, action: str) -> None:
+        self.action = action
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: object) -> bool:
+        if exc is not None and isinstance(exc, OSError):
+            raise StorageError(f"could not {self.action}: {exc}") from exc
+        return False
+
+
+def _iter_file(handle: BinaryIO) -> Iterator[bytes]:
+    with handle:
+        while chunk := handle.read(CHUNK):
+            yield chunk
+
+
+class S3Store:
+    """S3-compatible storage (MinIO, SeaweedFS, AWS S3) through the ``minio`` client.
+
+    Buckets stay private: this class never sets a bucket policy, and the application
+    serves every byte itself after checking who asks.
+    """
+
+    def __init__(
+        self,
+        endpoint: str,
+        access_key: str,
+        secret_key: str,
+        secure: bool = False,
+        region: str | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        http = urllib3.PoolManager(
+            timeout=urllib3.Timeout(connect=min(timeout, 5.0), read=timeout),
+            maxsize=16,
+            retries=urllib3.Retry(total=2, backoff_factor=0.2, status_forcelist=(502, 503, 504)),
+        )
+        self.client = Minio(
+            endpoint,
+            access_key=access_key,
+            secret_key=secret_key,
+            secure=secure,
+            region=region,
+            http_client=http,
+        )
+
+    def _call(self, action: str, func, *args, **kwargs):  # noqa: ANN001, ANN202 - thin wrapper
+        try:
+            return func(*args, **kwargs)
+        except S3Error as exc:
+            if exc.code in ("NoSuchKey", "NoSuchObject"):
+                raise ObjectMissing(f"{action}: {exc.code}") from exc
+            raise StorageError(f"could not {action}: {exc.code}") from exc
+        except (MinioException, urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
+            raise StorageError(f"could not {action}: {exc}") from exc
+
+    def ping(self) -> None:
+        self._call("reach the object store", self.client.list_buckets)
+
+    def ensure_bucket(self, bucket: str) -> None:
+        check_bucket(bucket)
+        if self._call("check a bucket", self.client.bucket_exists, bucket):
+            return
+        try:
+            self.client.make_bucket(bucket)
+        except S3Error as exc:
+            if exc.code not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+                raise StorageError(f"could not create bucket {bucket}: {exc.code}") from exc
+        except (MinioException, urllib3.exceptions.HTTPError, OSError) as exc:
+            raise StorageError(f"could not create bucket {bucket}: {exc}") from exc
+
+    def remove_bucket(self, bucket: str) -> None:
+        check_bucket(bucket)
+        if not self.bucket_exists(bucket):
+            return
+        for info in self.list(bucket):
+            self.remove(bucket, info.key)
+        try:
+            self.client.remove_bucket(bucket)
+        except S3Error as exc:
+            if exc.code != "NoSuchBucket":
+                raise StorageError(f"could not remove bucket {bucket}: {exc.code}") from exc
+        except (MinioException, urllib3.exceptions.HTTPError, OSError) as exc:
+            raise StorageError(f"could not remove bucket {bucket}: {exc}") from exc
+
+    def bucket_exists(self, bucket: str) -> bool:
+        return bool(self._call("check a bucket", self.client.bucket_exists, check_bucket(bucket)))
+
+    def list_buckets(self) -> list[str]:
+        return sorted(b.name for b in self._call("list buckets", self.client.list_buckets))
+
+    def put_file(self, bucket: str, key: str, path: str, content_type: str) -> None:
+        self._call(
+            "store an object",
+            self.client.fput_object,
+            check_bucket(bucket),
+            check_key(key),
+            path,
+            content_type=content_type or "application/octet-stream",
+        )
+
+    def open(self, bucket: str, key: str) -> Iterator[bytes]:
+        response = self._call(
+            "read an object", self.client.get_object, check_bucket(bucket), check_key(key)
+        )
+        return _iter_response(response)
+
+    def stat(self, bucket: str, key: str) -> ObjectInfo:
+        st = self._call("stat an object", self.client.stat_object, bucket, check_key(key))
+        return ObjectInfo(key, st.size or 0, st.last_modified or dt.datetime.now(dt.UTC))
+
+    def exists(self, bucket: str, key: str) -> bool:
+        try:
+            self.stat(bucket, key)
+        except ObjectMissing:
+            return False
+        return True
+
+    def copy(self, src_bucket: str, src_key: str, dst_bucket: str, dst_key: str) -> None:
+        self._call(
+            "copy an object",
+            self.client.copy_object,
+            check_bucket(dst_bucket),
+            check_key(dst_key),
+            CopySource(check_bucket(src_bucket), check_key(src_key)),
+        )
+
+    def remove(self, bucket: str, key: str) -> None:
+        # S3 answers 204 for a key that is not there: "already gone" is success.
+        self._call("remove an object", self.client.remove_object, bucket, check_key(key))
+
+    def list(self, bucket: str, prefix: str = "") -> Iterator[ObjectInfo]:
+        objects = self._call(
+            "list objects",
+            lambda: list(self.client.list_objects(bucket, prefix=prefix or None, recursive=True)),
+        )
+        for obj in objects:
+            if obj.object_name and not obj.is_dir:
+                yield ObjectInfo(
+                    obj.object_name, obj.size or 0, obj.last_modified or dt.datetime.now(dt.UTC)
+                )
+
+
+def _iter_response(response) -> Iterator[bytes]:  # noqa: ANN001 - urllib3 response
+    try:
+        yield from response.stream(CHUNK)
+    finally:
+        response.close()
+        response.release_conn()
+
+
+def sha256_file(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def create_store(config: dict) -> ObjectStore:
+    """The store the settings ask for: S3 when S3_ENDPOINT is set, else directories."""
+    if config["STORAGE"] == "s3":
+        return S3Store(
+            config["S3_ENDPOINT"],
+            config["S3_ACCESS_KEY"],
+            config["S3_SECRET_KEY"],
+            secure=config["S3_SECURE"],
+            region=config.get("S3_REGION"),
+        )
+    return FileStore(Path(config["DATA_DIR"]) / "objects")
