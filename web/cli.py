@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from . import fsck as fsck_module
@@ -25,6 +26,7 @@ def init_app(app: Flask) -> None:
 
 
 @click.command("upgrade-db")
+@with_appcontext
 def upgrade_db() -> None:
     """Apply the database migrations and create the public bucket."""
     migrate.upgrade(db.engine)
@@ -33,6 +35,7 @@ def upgrade_db() -> None:
 
 
 @click.command("make-migration")
+@with_appcontext
 @click.argument("message")
 def make_migration(message: str) -> None:
     """(Developers) write a migration for the difference between the models and the database."""
@@ -40,6 +43,7 @@ def make_migration(message: str) -> None:
 
 
 @click.command("fsck")
+@with_appcontext
 @click.option("--dry-run", is_flag=True, help="Only report what would be repaired.")
 @click.option("--grace-minutes", type=int, default=None, help="Leave newer leftovers alone.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
@@ -64,6 +68,7 @@ def fsck(dry_run: bool, grace_minutes: int | None, as_json: bool) -> None:
 
 
 @click.command("load-examples")
+@with_appcontext
 @click.option("--username", default="demo", show_default=True)
 @click.option(
     "--folder",

@@ -23,7 +23,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import imaging
@@ -146,7 +146,9 @@ def _rows_against_objects(report: Report, cutoff: dt.datetime) -> None:
             if obj.key in named.get(bucket, ()) or obj.last_modified >= cutoff:
                 continue
             if report.note(f"orphan object {bucket}/{obj.key}"):
-                _attempt(report, f"remove {bucket}/{obj.key}", store.remove, bucket, obj.key)
+                _attempt(
+                    report, f"remove {bucket}/{obj.key}", _remove_orphan, bucket, obj.key, cutoff
+                )
     for row in rows:
         if row.state != READY or row.bucket not in present:
             continue
@@ -157,6 +159,19 @@ def _rows_against_objects(report: Report, cutoff: dt.datetime) -> None:
         elif row.thumb_key and row.thumb_key not in keys:
             if report.note(f"image {row.id} has lost its thumbnail"):
                 _attempt(report, f"make the thumbnail of image {row.id}", _remake_thumb, row.id)
+
+
+def _remove_orphan(bucket: str, key: str, cutoff: dt.datetime) -> None:
+    """Remove an object no row names, checking again just before: an upload may have
+    claimed its name since the rows were read."""
+    named = db.session.scalar(
+        select(Image.id)
+        .where(Image.bucket == bucket)
+        .where(or_(Image.object_key == key, Image.thumb_key == key))
+        .limit(1)
+    )
+    if named is None and storage.store.stat(bucket, key).last_modified < cutoff:
+        storage.store.remove(bucket, key)
 
 
 def _drop_lost(image_id: int) -> None:

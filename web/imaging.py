@@ -50,7 +50,7 @@ EXTENSIONS = {
     "AVIF": ".avif",
     "HEIF": ".heic",
 }
-ACCEPTED_FORMATS = [f for f in CONTENT_TYPES if f != "HEIF" or HEIF]
+ACCEPTED_FORMATS = [f for f in CONTENT_TYPES if f != "MPO" and (f != "HEIF" or HEIF)]
 ACCEPTED_LABEL = "JPEG, PNG, GIF, WebP, BMP, TIFF, AVIF" + (", HEIC" if HEIF else "")
 
 # Markup that must never ride inside an image (polyglot files that a browser could

@@ -407,12 +407,19 @@ def _store_objects(image: Image, prepared: _Prepared) -> None:
 
 
 def _undo_claim(image: Image) -> None:
-    """Remove what a failed upload wrote; whatever fails here is left for fsck."""
+    """Remove what a failed upload wrote and release its name.
+
+    The row goes even when the store cannot remove the objects, so that the user can
+    try again at once; fsck removes such unnamed objects later.
+    """
     try:
         _remove_objects(image.bucket, [image.object_key, image.thumb_key])
+    except StorageError as exc:
+        log.warning("objects of failed upload %s left for fsck: %s", image.id, exc)
+    try:
         db.session.execute(delete(Image).where(Image.id == image.id, Image.state == PENDING))
         db.session.commit()
-    except (StorageError, SQLAlchemyError) as exc:
+    except SQLAlchemyError as exc:
         db.session.rollback()
         log.warning("could not undo upload of image %s (fsck will): %s", image.id, exc)
 

@@ -22,7 +22,7 @@ from ..extensions import db, storage
 from ..models import PUBLIC_SCOPE
 from ..security import login_required
 from . import bp
-from .forms import DeleteForm, EmptyForm, UploadForm
+from .forms import UploadForm
 
 
 @bp.route("/", methods=["GET"])
@@ -48,7 +48,6 @@ def _render_myfiles(status: int = 200, form: UploadForm | None = None) -> tuple[
     page = render_template(
         "gallery/myfiles.html",
         form=form or UploadForm(),
-        delete_form=DeleteForm(),
         **_gallery_pages(),
     )
     return page, status
@@ -111,8 +110,6 @@ def image_page(image_id: int) -> str:
         image=image,
         can_delete=repository.can_delete(current_user, image),
         is_owner=current_user.is_authenticated and current_user.id == image.owner_id,
-        delete_form=DeleteForm(),
-        empty_form=EmptyForm(),
     )
 
 

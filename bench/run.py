@@ -1,0 +1,233 @@
+"""Command line and orchestration: each backend in turn, each phase, the table, the JSON."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import math
+import signal
+import sys
+import time
+import traceback
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from . import client, machine, phases, report, stack
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How much of each measurement a run does."""
+
+    upload_rounds_single: int  # each photo this many times by one client
+    upload_rounds_multi: int  # each photo this many times by each of 4 clients
+    serve_clients: int
+    serve_seconds: float
+    short_seconds: float  # revalidation, static ceiling and raw-store baseline
+    gallery_sizes: tuple[int, ...]
+    gallery_requests: int
+    big_upload_mb: int
+
+
+FULL = Plan(3, 2, 16, 10.0, 5.0, (1_000, 10_000, 100_000), 50, 100)
+QUICK = Plan(1, 1, 16, 2.0, 1.5, (1_000, 10_000), 15, 100)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Benchmark the image repository on the embedded and mysql-s3 backends.",
+    )
+    parser.add_argument(
+        "photos",
+        type=Path,
+        nargs="?",
+        default=Path("example_images"),
+        help="folder of photos to upload (default: example_images)",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="a shorter run (< 2 minutes) for development"
+    )
+    parser.add_argument(
+        "--backends",
+        default=",".join(stack.BACKENDS),
+        help="comma-separated: embedded,mysql-s3 (default: both)",
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="record py-spy profiles (collapsed stacks) of the workers into DIR",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=RESULTS, help="where the JSON goes (default: bench/results)"
+    )
+    args = parser.parse_args(argv)
+    args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    unknown = set(args.backends) - set(stack.BACKENDS)
+    if unknown:
+        parser.error(f"unknown backend(s): {', '.join(sorted(unknown))}")
+    if not args.photos.is_dir():
+        parser.error(f"{args.photos} is not a folder")
+    return args
+
+
+def _on_term(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _phase(results: dict[str, Any], name: str, errors: list[str], backend: str, run: Any) -> Any:
+    started = time.perf_counter()
+    print(f"  {backend}: {name} ...", flush=True)
+    try:
+        value = run()
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:  # noqa: BLE001 - one phase failing must not stop the others
+        errors.append(f"{backend}/{name}: {exc}")
+        results[name] = {
+            "error": f"{type(exc).__name__}: {exc}",
+            "traceback": traceback.format_exc(),
+        }
+        print(f"  {backend}: {name} FAILED: {exc}", file=sys.stderr, flush=True)
+        return None
+    results[name] = value
+    print(f"  {backend}: {name} done in {time.perf_counter() - started:.1f} s", flush=True)
+    return value
+
+
+def run_backend(
+    be: stack.Backend,
+    plan: Plan,
+    photos: list[phases.Photo],
+    profile: Path | None,
+    errors: list[str],
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    spy = (lambda name: profile / f"{be.name}-{name}") if profile else (lambda name: None)
+    with stack.Server(be, workers=2) as server:
+        res["server"] = {"url": server.url, "workers": server.workers}
+        owner = client.signup(server.url)
+        _phase(
+            res, "page_weight", errors, be.name, lambda: phases.page_weight(server, owner, photos)
+        )
+        ids = phases.first_page_image_ids(server, owner)
+        _phase(
+            res,
+            "serving",
+            errors,
+            be.name,
+            lambda: phases.serving(
+                server,
+                be,
+                owner,
+                ids,
+                plan.serve_clients,
+                plan.serve_seconds,
+                plan.short_seconds,
+                spy("thumbs"),
+            ),
+        )
+        _phase(
+            res,
+            "upload",
+            errors,
+            be.name,
+            lambda: phases.uploads(
+                server,
+                be,
+                photos,
+                plan.upload_rounds_single,
+                plan.upload_rounds_multi,
+                spy("upload4"),
+            ),
+        )
+        _phase(
+            res,
+            "gallery",
+            errors,
+            be.name,
+            lambda: phases.gallery(
+                server, be, owner, list(plan.gallery_sizes), plan.gallery_requests, spy("gallery")
+            ),
+        )
+        if not phases.health(server):
+            errors.append(f"{be.name}: /health failed after the phases")
+    _phase(
+        res, "memory", errors, be.name, lambda: phases.memory(be, owner, photos, plan.big_upload_mb)
+    )
+    return res
+
+
+def _clean(value: Any) -> Any:
+    """JSON without NaN (null instead)."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _on_term)
+    plan = QUICK if args.quick else FULL
+    photos = phases.load_photos(args.photos)
+    info = machine.describe()
+    started = time.perf_counter()
+    settings = {
+        "photos": str(args.photos),
+        "quick": args.quick,
+        "backends": args.backends,
+        "plan": asdict(plan),
+    }
+    for line in report.header(info, settings):
+        print(line)
+    print(
+        f"{len(photos)} photos, {sum(len(p.data) for p in photos) / 1e6:.2f} MB; "
+        f"backends: {', '.join(args.backends)}",
+        flush=True,
+    )
+    results: dict[str, Any] = {"machine": info, "settings": settings, "backends": {}}
+    errors: list[str] = []
+    try:
+        with contextlib.ExitStack() as services_stack:
+            for name in [b for b in stack.BACKENDS if b in args.backends]:
+                mysql_base = s3 = None
+                if name == stack.MYSQL_S3:
+                    from tests import services
+
+                    print("  starting MySQL/MariaDB and SeaweedFS ...", flush=True)
+                    mysql_base = services_stack.enter_context(services.mysql_server())
+                    s3 = services_stack.enter_context(services.s3_server())
+                with stack.backend(name, mysql_base, s3) as be:
+                    results["backends"][name] = run_backend(be, plan, photos, args.profile, errors)
+    except KeyboardInterrupt:
+        print("interrupted: everything started was stopped", file=sys.stderr)
+        return 130
+    results["elapsed_s"] = time.perf_counter() - started
+    table = report.build(results, args.quick)
+    lines = report.header(info, settings) + table.lines + report.verdict_lines(table)
+    lines.append("")
+    lines.append(f"run took {results['elapsed_s']:.0f} s")
+    results["verdicts"] = table.verdicts
+    results["errors"] = errors
+    results["table"] = lines
+    args.out.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    out = args.out / f"{stamp}{'-quick' if args.quick else ''}.json"
+    out.write_text(json.dumps(_clean(results), indent=1, default=str) + "\n")
+    print("\n".join(lines[len(report.header(info, settings)) :]))
+    print(f"results: {out}")
+    if errors:
+        print("errors:\n  " + "\n  ".join(errors), file=sys.stderr)
+        return 1
+    return 0
