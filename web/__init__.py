@@ -32,11 +32,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     login_manager.user_loader(repository.load_user)
 
+    from .api import bp as api_bp
     from .auth import bp as auth_bp
     from .gallery import bp as gallery_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(gallery_bp)
+    app.register_blueprint(api_bp)
 
     from . import cli, errors, security
 

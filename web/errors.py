@@ -6,11 +6,13 @@ Every 500 is logged with the request id that the page shows, so an operator can 
 from __future__ import annotations
 
 import logging
+import time
 
 from flask import Flask, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
+from .extensions import limiter
 from .repository import RuleError
 
 log = logging.getLogger("web.errors")
@@ -49,6 +51,18 @@ def init_app(app: Flask) -> None:
             f"The upload is larger than the limit of {limit} MB. Nothing was stored.",
         )
 
+    @app.errorhandler(429)
+    def too_many(exc: HTTPException):  # noqa: ANN202
+        wait = retry_after_seconds()
+        minutes = max(1, -(-wait // 60))
+        body, status = render_error(
+            429,
+            "Too many attempts",
+            "Too many failed attempts. For your safety, try again in "
+            f"{minutes} minute{'s' if minutes != 1 else ''}.",
+        )
+        return body, status, {"Retry-After": str(wait)}
+
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):  # noqa: ANN202
         return render_error(
@@ -71,8 +85,6 @@ def init_app(app: Flask) -> None:
         body, status = render_error(exc.code, exc.name, _message(exc))
         valid = getattr(exc, "valid_methods", None)
         headers = {"Allow": ", ".join(valid)} if exc.code == 405 and valid else {}
-        if exc.code == 429 and "Retry-After" in exc.get_headers():
-            headers["Retry-After"] = dict(exc.get_headers())["Retry-After"]
         return body, status, headers
 
     @app.errorhandler(InternalServerError)
@@ -93,9 +105,16 @@ def init_app(app: Flask) -> None:
         )
 
 
+def retry_after_seconds() -> int:
+    """Seconds until the rate limit that refused this request lets it through again."""
+    current = limiter.current_limit
+    if current is None:
+        return 60
+    return max(1, int(current.reset_at - time.time()))
+
+
 def _message(exc: HTTPException) -> str:
     return {
         404: "There is nothing at this address.",
         405: "This address does not accept that kind of request.",
-        429: "Too many attempts. " + (exc.description or ""),
     }.get(exc.code or 0, exc.description or exc.name)

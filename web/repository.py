@@ -817,3 +817,33 @@ def finish_user_removal(user: User) -> None:
 
 def _before_user_row_removed(user: User) -> None:
     """Hook for rows that refer to a user (comments, audit entries) once those exist."""
+
+
+@dataclass
+class BulkResult:
+    deleted: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (name or id, reason)
+
+
+def images_for(viewer: User, image_ids: list[int]) -> list[Image]:
+    """The images among ``image_ids`` that ``viewer`` may see, in the order given."""
+    found = {i.id: i for i in db.session.scalars(select(Image).where(Image.id.in_(image_ids)))}
+    return [found[i] for i in image_ids if i in found and can_view(viewer, found[i])]
+
+
+def delete_many(viewer: User, image_ids: list[int]) -> BulkResult:
+    """Delete several images; one failure never stops the others."""
+    result = BulkResult()
+    visible = {image.id: image for image in images_for(viewer, image_ids)}
+    for image_id in dict.fromkeys(image_ids):
+        image = visible.get(image_id)
+        if image is None:
+            result.failed.append((f"image {image_id}", "it no longer exists"))
+            continue
+        try:
+            delete_image(viewer, image)
+        except RuleError as exc:
+            result.failed.append((image.filename, str(exc)))
+        else:
+            result.deleted.append(image.filename)
+    return result

@@ -30,16 +30,29 @@ def index() -> str:
     return render_template("gallery/index.html")
 
 
+@bp.route("/gallery", methods=["GET"])
+def public_gallery() -> str | Response:
+    """Everyone's public images; open to visitors only with ANONYMOUS_GALLERY."""
+    if not current_user.is_authenticated and not current_app.config["ANONYMOUS_GALLERY"]:
+        return current_app.login_manager.unauthorized()
+    return render_template("gallery/public.html", public=_page(PUBLIC_SCOPE, "public_after"))
+
+
+def _page(scope: int, cursor_arg: str) -> repository.Page:
+    """One gallery page as the query string asks: search, sort and the page's cursor."""
+    return repository.list_images(
+        scope,
+        request.args.get("sort", "date"),
+        request.args.get("q", ""),
+        request.args.get(cursor_arg),
+        current_app.config["PAGE_SIZE"],
+    )
+
+
 def _gallery_pages() -> dict:
     """The two lists of /myfiles: everyone's public images and the user's private ones."""
-    size = current_app.config["PAGE_SIZE"]
-    sort, query = request.args.get("sort", "date"), request.args.get("q", "")
-    public = repository.list_images(
-        PUBLIC_SCOPE, sort, query, request.args.get("public_after"), size
-    )
-    private = repository.list_images(
-        repository.private_scope(current_user), sort, query, request.args.get("private_after"), size
-    )
+    public = _page(PUBLIC_SCOPE, "public_after")
+    private = _page(repository.private_scope(current_user), "private_after")
     count, used = repository.usage(current_user)
     return {"public": public, "private": private, "count": count, "used": used}
 
@@ -100,6 +113,51 @@ def delete() -> Response:
     repository.delete_image(current_user, image)
     flash(f"Deleted “{image.filename}”.", "success")
     return redirect(url_for("gallery.myfiles"), code=303)
+
+
+def _image_ids() -> list[int]:
+    try:
+        return [int(v) for v in request.form.getlist("image_id")][:1000]
+    except ValueError:
+        raise repository.RuleError("The selection is not valid.") from None
+
+
+@bp.route("/delete-selected", methods=["POST"])
+@login_required
+def delete_selected() -> str | Response:
+    """Bulk delete: without ``confirm=yes`` (no JavaScript) a confirmation page comes first."""
+    image_ids = _image_ids()
+    if not image_ids:
+        flash("Select the images to delete first.", "warning")
+        return redirect(url_for("gallery.myfiles"), code=303)
+    if request.form.get("confirm") != "yes":
+        images = repository.images_for(current_user, image_ids)
+        return render_template("gallery/confirm_delete.html", images=images)
+    result = repository.delete_many(current_user, image_ids)
+    if result.deleted:
+        count = len(result.deleted)
+        flash(f"Deleted {count} image{'s' if count != 1 else ''}.", "success")
+    for name, reason in result.failed:
+        flash(f"Could not delete {name}: {reason}", "danger")
+    return redirect(url_for("gallery.myfiles"), code=303)
+
+
+@bp.route("/image/<int:image_id>/edit", methods=["POST"])
+@login_required
+def edit_image(image_id: int) -> Response:
+    """Rename an image and/or switch it between public and private."""
+    image = repository.get_image(image_id, current_user)
+    filename = request.form.get("filename", "").strip()
+    visibility = request.form.get("visibility", image.visibility)
+    if not filename:
+        raise repository.RuleError("The new name cannot be empty.")
+    old_name, old_visibility = image.filename, image.visibility
+    image = repository.move_image(current_user, image, filename, visibility)
+    if (image.filename, image.visibility) == (old_name, old_visibility):
+        flash("Nothing to change.", "info")
+    else:
+        flash(f"Saved: “{image.filename}” is now {image.visibility}.", "success")
+    return redirect(url_for("gallery.image_page", image_id=image.id), code=303)
 
 
 @bp.route("/image/<int:image_id>", methods=["GET"])

@@ -1,0 +1,141 @@
+/* Bulk upload with a progress bar and a result per file.
+ *
+ * Enhances the plain upload form of /myfiles: files chosen or dropped on the drop zone
+ * are posted one per request to /api/images (two at a time), each with its own
+ * <progress> and result line. Without JavaScript the form posts all files at once.
+ */
+(function () {
+  "use strict";
+
+  var form = document.getElementById("upload-form");
+  if (!form || !window.FormData || !window.XMLHttpRequest) {
+    return;
+  }
+  var input = form.querySelector('input[type="file"][name="file"]');
+  var token = form.querySelector('input[name="csrf_token"]');
+  var endpoint = form.getAttribute("data-api");
+  var list = document.getElementById("upload-results");
+  var zone = document.getElementById("drop-zone");
+  var summary = document.getElementById("upload-summary");
+  var CONCURRENCY = 2;
+  var queue = [];
+  var running = 0;
+  var finished = { ok: 0, failed: 0 };
+
+  function visibility() {
+    var checked = form.querySelector('input[name="visibility"]:checked');
+    return checked ? checked.value : "public";
+  }
+
+  function addRow(file) {
+    var item = document.createElement("li");
+    item.className = "list-group-item upload-item";
+    var name = document.createElement("span");
+    name.className = "upload-name text-break";
+    name.textContent = file.name;
+    var bar = document.createElement("progress");
+    bar.max = 100;
+    bar.value = 0;
+    bar.className = "upload-progress";
+    bar.setAttribute("aria-label", "Upload progress of " + file.name);
+    var status = document.createElement("span");
+    status.className = "upload-status small";
+    status.setAttribute("role", "status");
+    status.textContent = "Waiting…";
+    item.appendChild(name);
+    item.appendChild(bar);
+    item.appendChild(status);
+    list.appendChild(item);
+    return { item: item, bar: bar, status: status };
+  }
+
+  function done(row, ok, message) {
+    row.bar.value = 100;
+    row.item.classList.add(ok ? "upload-ok" : "upload-failed");
+    row.item.setAttribute("data-result", ok ? "uploaded" : "failed");
+    row.status.textContent = message;
+    if (ok) { finished.ok += 1; } else { finished.failed += 1; }
+    running -= 1;
+    next();
+  }
+
+  function send(file, row, vis) {
+    var data = new FormData();
+    data.append("file", file, file.name);
+    data.append("visibility", vis);
+    var xhr = new XMLHttpRequest();
+    xhr.open("POST", endpoint);
+    xhr.setRequestHeader("Accept", "application/json");
+    if (token) { xhr.setRequestHeader("X-CSRFToken", token.value); }
+    xhr.upload.addEventListener("progress", function (event) {
+      if (event.lengthComputable) {
+        row.bar.value = Math.round((event.loaded / event.total) * 99);
+        row.status.textContent = "Uploading… " + row.bar.value + "%";
+      }
+    });
+    xhr.addEventListener("load", function () {
+      var body = {};
+      try { body = JSON.parse(xhr.responseText); } catch (e) { body = {}; }
+      if (xhr.status === 201) {
+        var text = "Uploaded as " + body.filename + " (" + body.visibility + ")";
+        if (body.duplicate_of) { text += " — you already have this image as " + body.duplicate_of; }
+        done(row, true, text);
+      } else {
+        done(row, false, body.error || ("Failed (HTTP " + xhr.status + ")"));
+      }
+    });
+    xhr.addEventListener("error", function () {
+      done(row, false, "The connection failed; please try again.");
+    });
+    row.status.textContent = "Uploading… 0%";
+    xhr.send(data);
+  }
+
+  function next() {
+    while (running < CONCURRENCY && queue.length) {
+      var job = queue.shift();
+      running += 1;
+      send(job.file, job.row, job.visibility);
+    }
+    if (running === 0 && queue.length === 0) {
+      summary.textContent = finished.ok + " uploaded, " + finished.failed + " failed.";
+      summary.hidden = false;
+    }
+  }
+
+  function enqueue(files) {
+    if (!files || !files.length) { return; }
+    summary.hidden = true;
+    var vis = visibility();
+    for (var i = 0; i < files.length; i += 1) {
+      queue.push({ file: files[i], row: addRow(files[i]), visibility: vis });
+    }
+    next();
+  }
+
+  form.addEventListener("submit", function (event) {
+    if (!input.files || !input.files.length) { return; } // let the server say what is missing
+    event.preventDefault();
+    enqueue(input.files);
+    input.value = "";
+  });
+
+  zone.hidden = false;
+  zone.addEventListener("click", function () { input.click(); });
+  zone.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" || event.key === " ") { event.preventDefault(); input.click(); }
+  });
+  ["dragenter", "dragover"].forEach(function (type) {
+    zone.addEventListener(type, function (event) {
+      event.preventDefault();
+      zone.classList.add("drag-over");
+    });
+  });
+  ["dragleave", "drop"].forEach(function (type) {
+    zone.addEventListener(type, function () { zone.classList.remove("drag-over"); });
+  });
+  zone.addEventListener("drop", function (event) {
+    event.preventDefault();
+    enqueue(event.dataTransfer.files);
+  });
+})();
