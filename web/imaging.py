@@ -24,8 +24,10 @@ except ImportError:  # pragma: no cover - the plugin is in requirements.txt
     HEIF = False
 
 ImageFile.LOAD_TRUNCATED_IMAGES = False
-# We check the pixel count ourselves with a clear message; Pillow's own guard stays
-# on as a backstop at twice our limit.
+# probe() checks the pixel count against the MAX_IMAGE_PIXELS setting, with a clear
+# message, before any pixel is decoded; every stored file has passed probe(). Pillow's
+# own fixed guard would answer first with a vaguer message, so it is off.
+Image.MAX_IMAGE_PIXELS = None
 THUMB_SIZE = 400
 
 CONTENT_TYPES = {
@@ -49,6 +51,7 @@ EXTENSIONS = {
     "TIFF": ".tif",
     "AVIF": ".avif",
     "HEIF": ".heic",
+    "FILE": "",
 }
 ACCEPTED_FORMATS = [f for f in CONTENT_TYPES if f != "MPO" and (f != "HEIF" or HEIF)]
 ACCEPTED_LABEL = "JPEG, PNG, GIF, WebP, BMP, TIFF, AVIF" + (", HEIC" if HEIF else "")
@@ -79,6 +82,10 @@ class ImageInfo:
     @property
     def extension(self) -> str:
         return EXTENSIONS[self.format]
+
+
+# Any other file, stored only with ALLOW_ANY_FILE: never rendered inline, no thumbnail.
+OTHER_FILE = ImageInfo("FILE", "application/octet-stream", 0, 0, False)
 
 
 def probe(path: str, max_pixels: int) -> ImageInfo:
@@ -123,6 +130,10 @@ def _short(exc: BaseException) -> str:
 
 
 def _refuse_markup(path: str) -> None:
+    with open(path, "rb") as handle:
+        head = handle.read(1024).lstrip().lower()
+    if head.startswith((b"<svg", b"<?xml")) and b"<svg" in head:
+        raise InvalidImage("SVG images are not accepted: they can carry scripts.")
     overlap = max(len(m) for m in MARKUP_MARKERS)
     tail = b""
     with open(path, "rb") as handle:
@@ -196,8 +207,10 @@ def make_thumbnail(path: str, out_path: str, size: int = THUMB_SIZE) -> tuple[in
         return frame.size
 
 
-def oriented_size(info: ImageInfo, path: str) -> tuple[int, int]:
+def oriented_size(info: ImageInfo, path: str) -> tuple[int | None, int | None]:
     """Width and height as displayed, after the EXIF orientation is applied."""
+    if info is OTHER_FILE:
+        return None, None
     with Image.open(path, formats=ACCEPTED_FORMATS) as im:
         if im.getexif().get(0x0112) in (5, 6, 7, 8):
             return info.height, info.width

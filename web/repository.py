@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import logging
 import os
@@ -256,6 +257,17 @@ def sanitize_filename(raw: str, extension: str) -> str:
     return f"{stem}{suffix}"
 
 
+def thumb_key_for(filename: str) -> str:
+    """``thumbnails/<filename>.webp`` beside the original; a name too long for that (a
+    path part may have 255 bytes) is shortened and made unique with a hash."""
+    leaf = filename + ".webp"
+    if len(leaf.encode()) > MAX_FILENAME_BYTES:
+        digest = hashlib.sha256(filename.encode()).hexdigest()[:16]
+        stem = filename.encode()[:200].decode("utf-8", "ignore")
+        leaf = f"{stem}~{digest}.webp"
+    return THUMB_PREFIX + leaf
+
+
 def check_visibility(visibility: str) -> str:
     if visibility not in VISIBILITIES:
         raise RuleError("Visibility must be public or private.")
@@ -331,8 +343,13 @@ def _prepare(stream: BinaryIO, workdir: str, visibility: str) -> _Prepared:
     try:
         info = imaging.probe(original, config["MAX_IMAGE_PIXELS"])
     except imaging.InvalidImage as exc:
-        raise RuleError(str(exc)) from None
+        if not config["ALLOW_ANY_FILE"]:
+            raise RuleError(str(exc)) from None
+        info = imaging.OTHER_FILE  # stored as a download, never shown inline
     prepared = _Prepared(workdir, original, info, "", size)
+    if info is imaging.OTHER_FILE:
+        prepared.sha256 = sha256_file(original)
+        return prepared
     if info.gps and visibility == PUBLIC and not config["KEEP_GPS"]:
         stripped = os.path.join(workdir, "stripped")
         if imaging.strip_gps(original, stripped):
@@ -357,7 +374,7 @@ def _claim(owner: User, filename: str, visibility: str, prepared: _Prepared) -> 
         state=PENDING,
         bucket=target_bucket(visibility, owner),
         object_key=filename,
-        thumb_key=THUMB_PREFIX + filename + ".webp" if prepared.thumb else None,
+        thumb_key=thumb_key_for(filename) if prepared.thumb else None,
         content_type=info.content_type,
         format=info.format,
         size=prepared.size,
@@ -689,7 +706,7 @@ def _tombstone(image: Image, old: dict[str, Any]) -> Image:
 
 def _new_place(image: Image) -> tuple[str, str, str | None]:
     bucket = target_bucket(image.visibility, image.owner)
-    thumb = THUMB_PREFIX + image.filename + ".webp" if image.thumb_key else None
+    thumb = thumb_key_for(image.filename) if image.thumb_key else None
     return bucket, image.filename, thumb
 
 

@@ -1,0 +1,124 @@
+"""Search, sort and keyset pagination of the galleries, straight from the database."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import insert
+
+from tests.conftest import make_user
+from web import repository
+from web.extensions import db
+from web.models import PUBLIC_SCOPE, READY, Image, utcnow
+
+
+def add_rows(app, owner_id: int, names_and_sizes: list[tuple[str, int]]) -> None:
+    """Gallery rows inserted in bulk (the listing reads only the database)."""
+    with app.app_context():
+        now = utcnow()
+        db.session.execute(
+            insert(Image),
+            [
+                {
+                    "owner_id": owner_id,
+                    "filename": name,
+                    "visibility": "public",
+                    "scope": PUBLIC_SCOPE,
+                    "state": READY,
+                    "bucket": app.config["PUBLIC_BUCKET"],
+                    "object_key": name,
+                    "thumb_key": None,
+                    "content_type": "image/png",
+                    "format": "PNG",
+                    "size": size,
+                    "sha256": "0" * 64,
+                    "has_gps": False,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for name, size in names_and_sizes
+            ],
+        )
+        db.session.commit()
+
+
+def walk(app, sort="date", query="", limit=48) -> list[list[str]]:
+    """Every page of the public gallery, following the cursors."""
+    pages, cursor = [], None
+    with app.app_context():
+        while True:
+            page = repository.list_images(PUBLIC_SCOPE, sort, query, cursor, limit)
+            pages.append([i.filename for i in page.images])
+            cursor = page.next_cursor
+            if cursor is None:
+                return pages
+
+
+@pytest.fixture
+def owner(app):
+    return make_user(app, "alice")
+
+
+def test_pages_of_48_newest_first_with_exact_boundaries(app, owner):
+    add_rows(app, owner.id, [(f"img{n:03}.png", n) for n in range(97)])
+    pages = walk(app)
+    assert [len(p) for p in pages] == [48, 48, 1]
+    assert pages[0][0] == "img096.png" and pages[-1] == ["img000.png"]
+    flat = [n for p in pages for n in p]
+    assert flat == [f"img{n:03}.png" for n in range(96, -1, -1)]
+
+
+def test_exactly_one_full_page_has_no_next_link(app, owner):
+    add_rows(app, owner.id, [(f"img{n:03}.png", n) for n in range(48)])
+    assert [len(p) for p in walk(app)] == [48]
+
+
+def test_empty_gallery_is_one_empty_page(app, owner):
+    assert walk(app) == [[]]
+
+
+def test_sort_by_name_and_by_size_with_ties(app, owner):
+    names = [("b.png", 10), ("a.png", 10), ("c.png", 30), ("B.png", 20), ("d.png", 10)]
+    add_rows(app, owner.id, names)
+    assert walk(app, "name", limit=2) == [["B.png", "a.png"], ["b.png", "c.png"], ["d.png"]]
+    by_size = [n for p in walk(app, "size", limit=2) for n in p]
+    assert by_size[:2] == ["c.png", "B.png"]
+    assert sorted(by_size[2:]) == ["a.png", "b.png", "d.png"] and len(by_size) == 5
+
+
+def test_search_is_a_case_insensitive_substring(app, owner):
+    add_rows(
+        app,
+        owner.id,
+        [
+            ("Holiday-Beach.png", 1),
+            ("beach2.jpg", 1),
+            ("city.png", 1),
+            ("100%_real.png", 1),
+            ("under_score.png", 1),
+        ],
+    )
+    assert sorted(walk(app, query="BEACH")[0]) == ["Holiday-Beach.png", "beach2.jpg"]
+    assert walk(app, query="%")[0] == ["100%_real.png"]
+    assert sorted(walk(app, query="_")[0]) == ["100%_real.png", "under_score.png"]
+    assert walk(app, query="nothing")[0] == []
+
+
+def test_gallery_page_links_to_the_next_page_and_keeps_search_and_sort(app, owner, client):
+    add_rows(app, owner.id, [(f"sea{n:03}.png", n) for n in range(60)])
+    client.post("/login", data={"username": "alice", "password": "Quiet-harbor-lantern-42"})
+    first = client.get("/gallery?q=sea&sort=name").get_data(as_text=True)
+    assert first.count('class="filename') == 48
+    link = re.search(r'rel="next"\s+href="([^"]+)"', first).group(1).replace("&amp;", "&")
+    assert "q=sea" in link and "sort=name" in link
+    second = client.get(link).get_data(as_text=True)
+    assert second.count('class="filename') == 12
+    assert "sea048.png" in second and "sea047.png" not in second
+
+
+def test_a_damaged_page_link_is_a_clear_400(app, owner, client):
+    client.post("/login", data={"username": "alice", "password": "Quiet-harbor-lantern-42"})
+    response = client.get("/gallery?public_after=not-a-cursor!!")
+    assert response.status_code == 400
+    assert "This page link is not valid." in response.get_data(as_text=True)
