@@ -154,7 +154,7 @@ def anonymous_gallery(config):
 def test_anonymous_gallery_setting_opens_public_images_only(anonymous_gallery, app, world):
     public_id, _ = add_image(app, world["owner"], "public")
     world["owner"].post(
-        "/image/%d/edit" % public_id, data={"filename": "public.png", "visibility": "public"}
+        f"/image/{public_id}/edit", data={"filename": "public.png", "visibility": "public"}
     )
     private_id, _ = add_image(app, world["owner"], "private")
     visitor = world["anonymous"]
