@@ -32,6 +32,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     login_manager.user_loader(repository.load_user)
 
+    from .account import bp as account_bp
+    from .admin import bp as admin_bp
     from .api import bp as api_bp
     from .auth import bp as auth_bp
     from .gallery import bp as gallery_bp
@@ -39,6 +41,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(auth_bp)
     app.register_blueprint(gallery_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(account_bp)
 
     from . import cli, errors, security
 

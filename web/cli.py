@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import click
@@ -10,8 +11,8 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from . import accounts, migrate, repository
 from . import fsck as fsck_module
-from . import migrate, repository
 from .extensions import db
 from .models import PUBLIC, User
 
@@ -23,6 +24,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(make_migration)
     app.cli.add_command(fsck)
     app.cli.add_command(load_examples)
+    app.cli.add_command(create_admin)
 
 
 @click.command("upgrade-db")
@@ -107,3 +109,42 @@ def load_examples(username: str, folder: Path) -> None:
             except repository.RuleError as exc:
                 click.echo(f"skipped {path.name}: {exc}")
     click.echo(f"loaded {loaded} image(s) into {current_app.config['PUBLIC_BUCKET']}")
+
+
+@click.command("create-admin")
+@with_appcontext
+@click.argument("username", required=False)
+@click.option(
+    "--from-env",
+    is_flag=True,
+    help="Read ADMIN_USERNAME and ADMIN_PASSWORD (container start-up); safe to repeat.",
+)
+@click.option("--name", default="", help="Display name of a new account (default: the username).")
+@click.option("--email", envvar="ADMIN_EMAIL", default="", help="Email of a new account.")
+def create_admin(username: str | None, from_env: bool, name: str, email: str) -> None:
+    """Make USERNAME an admin, creating the account when it does not exist.
+
+    A new account's password comes from ADMIN_PASSWORD or is asked for (twice), and
+    must pass the sign-up rules. An existing account is promoted; its password is kept.
+    """
+    if from_env:
+        if username:
+            raise click.UsageError("give either USERNAME or --from-env, not both")
+        username = os.environ.get("ADMIN_USERNAME", "").strip()
+        if not username:
+            raise click.ClickException("ADMIN_USERNAME is not set")
+    elif not username:
+        raise click.UsageError("give the USERNAME of the admin, or --from-env")
+
+    def password() -> str:
+        supplied = os.environ.get("ADMIN_PASSWORD")
+        if supplied:
+            return supplied
+        if from_env:
+            raise click.ClickException("ADMIN_PASSWORD is not set")
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+    try:
+        click.echo(accounts.ensure_admin(username, password, name, email))
+    except repository.RuleError as exc:
+        raise click.ClickException(str(exc)) from None

@@ -152,3 +152,39 @@ class Image(Base):
 def scope_for(visibility: str, owner_id: int) -> int:
     """The uniqueness scope of a name: the public area, or the owner's private area."""
     return PUBLIC_SCOPE if visibility == PUBLIC else owner_id
+
+
+class Comment(Base):
+    """A comment on a public image. It goes with its image (ON DELETE CASCADE) and with
+    its author (``repository._before_user_row_removed``, and the cascade behind it)."""
+
+    __tablename__ = "comments"
+    __table_args__ = (
+        Index("ix_comments_image_id", "image_id", "id"),
+        Index("ix_comments_author_id", "author_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    image_id: Mapped[int] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    author: Mapped[User] = relationship(lazy="joined")
+
+
+class AuditEntry(Base):
+    """One admin action: who (id, and a copy of the name that outlives the account),
+    what, on which target, when."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_actor_id", "actor_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    actor_username: Mapped[str] = mapped_column(String(30))
+    action: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -833,7 +833,12 @@ def finish_user_removal(user: User) -> None:
 
 
 def _before_user_row_removed(user: User) -> None:
-    """Hook for rows that refer to a user (comments, audit entries) once those exist."""
+    """Rows that refer to a user go before the user row, in its transaction: their
+    comments on any image; audit entries keep only the copy of their name."""
+    from . import accounts, comments  # they build on this module
+
+    comments.remove_by(user.id)
+    accounts.forget_actor(user.id)
 
 
 @dataclass

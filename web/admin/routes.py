@@ -1,0 +1,161 @@
+"""Admin views: thin wrappers that parse the request, call ``accounts`` and render.
+
+Every state change is a POST carrying the CSRF token, and is written to the audit log
+by the service layer.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from .. import accounts, repository
+from . import bp
+
+
+def is_admin(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.is_active and user.is_admin)
+
+
+@bp.before_app_request
+def _hide_from_non_admins() -> None:
+    """404 for anything under /admin unless an admin asks (any method, any sub-path)."""
+    prefix = bp.url_prefix or "/admin"
+    if (request.path == prefix or request.path.startswith(prefix + "/")) and not is_admin(
+        current_user
+    ):
+        abort(404)
+
+
+def admin_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """The same check on each view, so that a view stays protected wherever it is mounted."""
+
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not is_admin(current_user):
+            abort(404)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _int_arg(name: str) -> int | None:
+    try:
+        return int(request.args[name])
+    except (KeyError, ValueError):
+        return None
+
+
+def _back_to_users() -> Response:
+    return redirect(url_for("admin.users"), code=303)
+
+
+@bp.route("", methods=["GET"])
+@admin_required
+def users() -> str:
+    page = accounts.list_users(request.args.get("q", ""), request.args.get("after"))
+    return render_template("admin/users.html", page=page, admins=accounts.admin_count())
+
+
+@bp.route("/users/<int:user_id>", methods=["GET"])
+@admin_required
+def user(user_id: int) -> str:
+    person = accounts.get_user(user_id)
+    count, used = repository.usage(person)
+    return render_template(
+        "admin/user.html",
+        person=person,
+        images=accounts.images_of(person, _int_arg("before")),
+        count=count,
+        used=used,
+    )
+
+
+@bp.route("/users/<int:user_id>/delete", methods=["GET"])
+@admin_required
+def confirm_delete_user(user_id: int) -> str:
+    person = accounts.get_user(user_id)
+    return render_template(
+        "admin/confirm_delete_user.html", person=person, summary=accounts.footprint(person)
+    )
+
+
+@bp.route("/users/<int:user_id>/delete", methods=["POST"])
+@admin_required
+def delete_user(user_id: int) -> Response:
+    person = accounts.get_user(user_id)
+    if accounts.delete_user(current_user, person):
+        flash(f"Deleted user {person.username} with their images and comments.", "success")
+    else:
+        flash(
+            f"The account {person.username} is closed, but not all of its files could be "
+            "removed yet; fsck finishes the removal.",
+            "warning",
+        )
+    return _back_to_users()
+
+
+# change -> (service, message when done, message when there was nothing to change)
+ROLE_CHANGES = {
+    "promote": (accounts.promote, "{} is now an admin.", "{} is already an admin."),
+    "demote": (accounts.demote, "{} is no longer an admin.", "{} was not an admin."),
+}
+
+
+@bp.route("/users/<int:user_id>/<any(promote, demote):change>", methods=["POST"])
+@admin_required
+def change_role(user_id: int, change: str) -> Response:
+    person = accounts.get_user(user_id)
+    service, done, unchanged = ROLE_CHANGES[change]
+    if service(current_user, person):
+        flash(done.format(person.username), "success")
+    else:
+        flash(unchanged.format(person.username), "info")
+    if person.id == current_user.id and not person.is_admin:
+        return redirect(url_for("gallery.index"), code=303)  # the panel is closed to them now
+    return _back_to_users()
+
+
+@bp.route("/images/<int:image_id>/delete", methods=["POST"])
+@admin_required
+def delete_image(image_id: int) -> Response:
+    image = repository.get_image(image_id, current_user)
+    accounts.delete_image(current_user, image)
+    flash(f"Deleted “{image.filename}” of {image.owner.username}.", "success")
+    return redirect(url_for("admin.user", user_id=image.owner_id), code=303)
+
+
+@bp.route("/audit", methods=["GET"])
+@admin_required
+def audit() -> str:
+    return render_template("admin/audit.html", log=accounts.audit_log(_int_arg("before")))
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@admin_required
+def reset() -> tuple[str, int] | Response:
+    if request.method == "GET":
+        return render_template("admin/reset.html", word=accounts.RESET_WORD, error=None), 200
+    try:
+        result = accounts.reset(current_user, request.form.get("confirm", ""))
+    except repository.RuleError as exc:
+        page = render_template("admin/reset.html", word=accounts.RESET_WORD, error=str(exc))
+        return page, exc.status
+    flash(
+        f"Reset done: removed {result.users_removed} user(s) and "
+        f"{result.images_deleted} image(s). The admin accounts are kept.",
+        "success",
+    )
+    if result.left_for_fsck:
+        flash(
+            "Not finished yet (fsck completes it, or reset again): "
+            + ", ".join(result.left_for_fsck[:20])
+            + (" …" if len(result.left_for_fsck) > 20 else ""),
+            "warning",
+        )
+    return _back_to_users()
