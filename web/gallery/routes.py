@@ -17,7 +17,7 @@ from flask import (
 from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 
-from .. import repository
+from .. import comments, repository
 from ..extensions import db, storage
 from ..models import PUBLIC_SCOPE
 from ..security import login_required
@@ -168,6 +168,7 @@ def image_page(image_id: int) -> str:
         image=image,
         can_delete=repository.can_delete(current_user, image),
         is_owner=current_user.is_authenticated and current_user.id == image.owner_id,
+        thread=comments.thread(image, current_user, request.args.get("comments_page")),
     )
 
 
@@ -205,6 +206,12 @@ def _send(image: repository.Image, thumbnail: bool) -> Response:
     response = Response(body, mimetype=mimetype, headers=headers, direct_passthrough=True)
     response.set_etag(etag)
     return response
+
+
+@bp.route("/favicon.ico", methods=["GET"])
+def favicon() -> Response:
+    """Browsers ask for /favicon.ico on their own (image views, error pages)."""
+    return current_app.send_static_file("favicon.svg")
 
 
 @bp.route("/health", methods=["GET"])

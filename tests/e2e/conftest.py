@@ -1,0 +1,106 @@
+"""Fixtures of the end-to-end tests: Debian's Chromium, live servers and guarded tabs.
+
+Two servers, each started once per run: the embedded default (SQLite + files) for every
+journey, and MySQL/MariaDB + S3 (SeaweedFS) for the main journey (test_mysql_s3.py);
+test_screenshots.py starts a third, empty one of its own. Every tab records
+requests to other hosts, console errors and broken images; its fixture fails the test
+at teardown when it saw any.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterator
+
+import pytest
+from playwright.sync_api import expect
+
+from tests import services
+
+from .helpers import Tab
+from .live_server import LiveServer, live_server
+
+CHROMIUM = "/usr/bin/chromium"
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
+VIEWPORT = {"width": 1280, "height": 800}
+ACTION_TIMEOUT = 5_000  # ms, clicks, fills, expect(...)
+NAVIGATION_TIMEOUT = 10_000  # ms, a page load (the first sign-up loads zxcvbn's lists)
+
+expect.set_options(timeout=ACTION_TIMEOUT)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args() -> dict:
+    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
+        pytest.fail(
+            f"{CHROMIUM} is missing: apt-get install chromium "
+            "(make test does it via .ci/system-deps.sh)",
+            pytrace=False,
+        )
+    return {"executable_path": CHROMIUM, "headless": True, "args": LAUNCH_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args() -> dict:
+    return {"viewport": VIEWPORT, "locale": "en-GB", "service_workers": "block"}
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The embedded default: SQLite and a filesystem object store in a fresh DATA_DIR."""
+    with live_server(tmp_path_factory.mktemp("e2e-embedded")) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def mysql_s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The same app on a fresh MySQL/MariaDB database and a private SeaweedFS S3 server."""
+    with contextlib.ExitStack() as stack:
+        base_url = stack.enter_context(services.mysql_server())
+        database_url = services.create_database(base_url)
+        stack.callback(services.drop_database, database_url)
+        s3 = stack.enter_context(services.s3_server())
+        env = {
+            "DATABASE_URL": database_url,
+            "S3_ENDPOINT": s3.endpoint,
+            "S3_ACCESS_KEY": s3.access_key,
+            "S3_SECRET_KEY": s3.secret_key,
+        }
+        yield stack.enter_context(live_server(tmp_path_factory.mktemp("e2e-mysql-s3"), env))
+
+
+@pytest.fixture
+def open_tab(new_context: Callable[..., object]) -> Iterator[Callable[[LiveServer], Tab]]:
+    """Open a tab in a new browser context (a new person) on a server.
+
+    At teardown, every tab opened must have seen no request to another host, no console
+    or page error and no broken image.
+    """
+    tabs: list[Tab] = []
+
+    def _open(on: LiveServer) -> Tab:
+        context = new_context(base_url=on.url)
+        context.set_default_timeout(ACTION_TIMEOUT)
+        context.set_default_navigation_timeout(NAVIGATION_TIMEOUT)
+        tab = Tab(context.new_page(), on)
+        tabs.append(tab)
+        return tab
+
+    yield _open
+    problems = [f"tab {i + 1}: {p}" for i, tab in enumerate(tabs) for p in tab.problems()]
+    assert not problems, "\n".join(problems)
+
+
+@pytest.fixture
+def tab(open_tab: Callable[[LiveServer], Tab], server: LiveServer) -> Tab:
+    """A guarded tab on the embedded server."""
+    return open_tab(server)
