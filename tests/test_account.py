@@ -124,3 +124,20 @@ def test_a_removal_that_fails_half_way_closes_the_account_and_fsck_finishes_it(
     assert set(users_by_name(app)) == {"bob"}
     assert [r[0] for r in image_rows(app)] == ["bob.png"]
     assert comment_rows(app) == []
+
+
+@pytest.fixture
+def limited(config):
+    config["RATELIMIT_ENABLED"] = True
+    return config
+
+
+def test_guessing_the_password_to_delete_an_account_is_rate_limited(limited, app, alice):
+    for _ in range(5):
+        assert delete_account(alice, "not-my-password-at-all").status_code == 400
+    response = delete_account(alice, PASSWORD)
+    assert response.status_code == 429
+    assert "Too many failed attempts. For your safety, try again in" in response.get_data(
+        as_text=True
+    )
+    assert "alice" in users_by_name(app)

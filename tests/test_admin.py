@@ -522,3 +522,30 @@ def test_create_admin_prompt_needs_matching_passwords(app):
     assert result.exit_code == 0, result.output
     assert "do not match" in result.output
     assert users_by_name(app) == {"rootie": (True, "active")}
+
+
+@pytest.mark.parametrize("route", ["/delete", "/delete-selected", "/admin"])
+def test_an_admin_deleting_someone_elses_image_anywhere_is_audited(app, world, route):
+    image_id = world["image"]
+    admin = world["admin"]
+    if route == "/delete":
+        response = admin.post(route, data={"filename": "carol-public.png", "visibility": "public"})
+    elif route == "/delete-selected":
+        response = admin.post(route, data={"image_id": str(image_id), "confirm": "yes"})
+    else:
+        response = admin.post(f"/admin/images/{image_id}/delete")
+    assert response.status_code in (302, 303)
+    [(actor, action, target)] = audit_rows(app)
+    assert (actor, action) == ("boss", "delete image")
+    assert "carol-public.png" in target and "carol" in target
+
+
+def test_an_admin_deleting_their_own_image_is_not_audited(app, people):
+    upload(people["admin"], "mine.png")
+    assert (
+        people["admin"]
+        .post("/delete", data={"filename": "mine.png", "visibility": "public"})
+        .status_code
+        == 303
+    )
+    assert audit_rows(app) == []

@@ -68,3 +68,12 @@ def test_docker_compose_file_is_valid():
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_migrations_go_down_and_up_again(app):
+    with app.app_context():
+        migrate.downgrade(db.engine, "base")
+        assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
+        migrate.upgrade(db.engine)
+        assert migrate.is_current(db.engine)
+        assert {"users", "images", "user_sessions"} <= set(inspect(db.engine).get_table_names())

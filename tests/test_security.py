@@ -609,3 +609,51 @@ def test_json_errors_for_json_clients(client):
     response = client.get("/no/such/page", headers={"Accept": "application/json"})
     assert response.status_code == 404
     assert response.json["error"] == "There is nothing at this address."
+
+
+def test_a_copy_of_the_session_cookie_is_worthless_after_logout(app, client):
+    make_user(app, "alice")
+    client.post("/login", data={"username": "alice", "password": PASSWORD})
+    stolen = client.get_cookie("session").value
+    thief = app.test_client()
+    thief.set_cookie("session", stolen)
+    assert thief.get("/myfiles").status_code == 200
+    client.get("/logout")
+    assert thief.get("/myfiles").status_code == 302
+
+
+def test_logging_out_one_browser_keeps_the_others(app):
+    make_user(app, "alice")
+    phone, laptop = app.test_client(), app.test_client()
+    for c in (phone, laptop):
+        c.post("/login", data={"username": "alice", "password": PASSWORD})
+    phone.get("/logout")
+    assert laptop.get("/myfiles").status_code == 200
+
+
+def test_sessions_end_on_their_own_after_session_days(app, client):
+    import datetime as dt
+
+    from web.models import UserSession
+
+    make_user(app, "alice")
+    client.post("/login", data={"username": "alice", "password": PASSWORD})
+    with app.app_context():
+        old = dt.datetime.now(dt.UTC) - dt.timedelta(days=app.config["SESSION_DAYS"], minutes=1)
+        db.session.query(UserSession).update({"created_at": old})
+        db.session.commit()
+    assert client.get("/myfiles").status_code == 302
+
+
+def test_a_user_being_removed_is_signed_out_at_once(app, client):
+    from web.models import User
+
+    make_user(app, "alice")
+    client.post("/login", data={"username": "alice", "password": PASSWORD})
+    with app.app_context():
+        db.session.query(User).update({"state": "deleting"})
+        db.session.commit()
+    assert client.get("/myfiles").status_code == 302
+    assert (
+        client.post("/login", data={"username": "alice", "password": PASSWORD}).status_code == 200
+    )

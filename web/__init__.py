@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from flask import session as flask_session
 
 from . import config as settings
 from .extensions import bootstrap, csrf, db, limiter, login_manager, storage
@@ -28,9 +29,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     login_manager.session_protection = "strong"
     app.config.setdefault("USE_SESSION_FOR_NEXT", True)
 
-    from . import repository
+    from . import sessions
 
-    login_manager.user_loader(repository.load_user)
+    @login_manager.user_loader
+    def _load_user(user_id: str):  # noqa: ANN202 - Flask-Login callback
+        return sessions.load(user_id, flask_session.get("sid"))
 
     from .account import bp as account_bp
     from .admin import bp as admin_bp

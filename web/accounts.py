@@ -38,7 +38,7 @@ from .models import (
     Image,
     User,
 )
-from .repository import Forbidden, NameTaken, NotFound, RuleError, Unavailable
+from .repository import NameTaken, NotFound, RuleError, Unavailable
 
 PAGE_SIZE = 50
 RESET_WORD = "RESET"
@@ -227,7 +227,7 @@ def promote(actor: User | None, user: User) -> bool:
     """Make ``user`` an admin; False when they already were one."""
     if user.state != ACTIVE:
         raise RuleError(f"The account {user.username} is being removed.")
-    with repository._backend_failures(BUSY):
+    with repository.backend_failures(BUSY):
         changed = db.session.execute(
             update(User)
             .where(User.id == user.id, User.state == ACTIVE, User.is_admin.is_(False))
@@ -242,7 +242,7 @@ def promote(actor: User | None, user: User) -> bool:
 
 def demote(actor: User, user: User) -> bool:
     """Take the admin role from ``user``; refused when they are the last admin."""
-    with repository._backend_failures(BUSY):
+    with repository.backend_failures(BUSY):
         changed = db.session.execute(
             update(User).where(User.id == user.id, User.is_admin.is_(True)).values(is_admin=False)
         ).rowcount
@@ -262,7 +262,7 @@ def demote(actor: User, user: User) -> bool:
 
 def _close(user: User, last_admin_message: str, actor: User | None = None) -> None:
     """Close an account (DELETING: it can no longer log in) unless that leaves no admin."""
-    with repository._backend_failures(BUSY):
+    with repository.backend_failures(BUSY):
         marked = db.session.execute(
             update(User).where(User.id == user.id).values(state=DELETING)
         ).rowcount
@@ -316,17 +316,10 @@ def delete_own_account(user: User, password: str) -> bool:
 
 
 def delete_image(actor: User, image: Image) -> None:
-    """An admin deletes any image (``repository.delete_image`` allows admins)."""
+    """An admin deletes any image; ``repository.delete_image`` writes the audit entry."""
     if image.state != READY:
         raise NotFound("This image is already being deleted or changed.")
-    owner = image.owner.username
-    target = f"{image.visibility} image “{image.filename}” (id {image.id}) of {owner}"
-    audit(actor, DELETE_IMAGE, target)  # committed by delete_image with the DELETING mark
-    try:
-        repository.delete_image(actor, image)
-    except (NotFound, Forbidden):
-        db.session.rollback()
-        raise
+    repository.delete_image(actor, image)
 
 
 # --- reset ---------------------------------------------------------------------------
@@ -350,7 +343,7 @@ def reset(actor: User, confirmation: str) -> ResetResult:
         raise RuleError(f"Type {RESET_WORD} in capital letters to confirm. Nothing was changed.")
     users = list(db.session.scalars(select(User).where(User.is_admin.is_(False))))
     images = db.session.scalar(select(func.count(Image.id)).where(Image.state == READY)) or 0
-    with repository._backend_failures(BUSY):
+    with repository.backend_failures(BUSY):
         audit(actor, RESET, f"{len(users)} non-admin user(s), {images} image(s)")
         db.session.commit()
     result = ResetResult()
@@ -366,7 +359,7 @@ def reset(actor: User, confirmation: str) -> ResetResult:
 def _delete_all_images(actor: User, result: ResetResult) -> None:
     for image in _ready_images():
         try:
-            repository.delete_image(actor, image)
+            repository.delete_image(actor, image, audit=False)  # the reset is audited once
         except RuleError:
             result.left_for_fsck.append(f"image {image.filename}")
         else:

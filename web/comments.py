@@ -53,7 +53,7 @@ def post(author: User, image_id: int, raw: str | None) -> Comment:
     comment = Comment(image_id=image.id, author_id=author.id, body=clean_body(raw))
     session = db.session
     session.add(comment)
-    with repository._backend_failures("The comment could not be saved; please try again."):
+    with repository.backend_failures("The comment could not be saved; please try again."):
         session.commit()
     return comment
 
@@ -80,7 +80,7 @@ def delete_comment(viewer: User, comment_id: int) -> Comment:
             accounts.DELETE_COMMENT,
             f"comment {comment.id} by {comment.author.username} on image {image.id}",
         )
-    with repository._backend_failures("The comment could not be deleted; please try again."):
+    with repository.backend_failures("The comment could not be deleted; please try again."):
         db.session.execute(delete(Comment).where(Comment.id == comment.id))
         db.session.commit()
     return comment

@@ -70,6 +70,7 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     "PAGE_SIZE": (lambda n, v: parse_int(n, v, 1), 48),
     "PENDING_GRACE_MINUTES": (lambda n, v: parse_int(n, v, 1), 10),
     "DB_POOL_SIZE": (lambda n, v: parse_int(n, v, 1), 5),
+    "SESSION_DAYS": (lambda n, v: parse_int(n, v, 1), 14),
 }
 
 

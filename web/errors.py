@@ -53,15 +53,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(429)
     def too_many(exc: HTTPException):  # noqa: ANN202
-        wait = retry_after_seconds()
-        minutes = max(1, -(-wait // 60))
-        body, status = render_error(
-            429,
-            "Too many attempts",
-            "Too many failed attempts. For your safety, try again in "
-            f"{minutes} minute{'s' if minutes != 1 else ''}.",
-        )
-        return body, status, {"Retry-After": str(wait)}
+        return too_many_attempts()
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):  # noqa: ANN202
@@ -103,6 +95,19 @@ def init_app(app: Flask) -> None:
             "The server could not complete the request. "
             f"If this keeps happening, quote the request id {g.get('request_id')}.",
         )
+
+
+def too_many_attempts():  # noqa: ANN201 - Flask response
+    """The 429 page of the failed-attempt limits: says when to try again."""
+    wait = retry_after_seconds()
+    minutes = max(1, -(-wait // 60))
+    body, status = render_error(
+        429,
+        "Too many attempts",
+        "Too many failed attempts. For your safety, try again in "
+        f"{minutes} minute{'s' if minutes != 1 else ''}.",
+    )
+    return body, status, {"Retry-After": str(wait)}
 
 
 def retry_after_seconds() -> int:

@@ -27,6 +27,14 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(config, revision)
 
 
+def downgrade(engine: Engine, revision: str) -> None:
+    """Take the database schema back to ``revision`` ("base": no tables)."""
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+
 def is_current(engine: Engine) -> bool:
     """True when the database is at the latest migration."""
     heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())

@@ -124,7 +124,7 @@ TRY_AGAIN = "The image store is not answering right now. Nothing was changed; pl
 
 
 @contextmanager
-def _backend_failures(message: str = TRY_AGAIN) -> Iterator[None]:
+def backend_failures(message: str = TRY_AGAIN) -> Iterator[None]:
     try:
         yield
     except StorageError as exc:
@@ -220,13 +220,6 @@ def authenticate(username: str, password: str) -> User | None:
     if user is None or user.state != ACTIVE or not user.check_password(password):
         return None
     return user
-
-
-def load_user(user_id: str) -> User | None:
-    try:
-        return db.session.get(User, int(user_id))
-    except ValueError:
-        return None
 
 
 # --- names ---------------------------------------------------------------------------
@@ -492,22 +485,38 @@ def find_image(viewer: User, filename: str, visibility: str) -> Image:
 # --- delete --------------------------------------------------------------------------
 
 
-def delete_image(viewer: User, image: Image) -> None:
-    """Delete an image: hide it (DELETING), remove its objects, then its row."""
+def delete_image(viewer: User, image: Image, *, audit: bool = True) -> None:
+    """Delete an image: hide it (DELETING), remove its objects, then its row.
+
+    An admin deleting someone else's image is written to the audit log in the
+    transaction that hides the image (``audit=False`` for a reset, audited once).
+    """
     if not can_view(viewer, image):
         raise NotFound("No such image.")
     if not can_delete(viewer, image):
         raise Forbidden("Only the person who uploaded this image can delete it.")
-    with _backend_failures():
-        marked = db.session.execute(
+    session = db.session
+    with backend_failures():
+        marked = session.execute(
             update(Image)
             .where(Image.id == image.id, Image.state == READY)
             .values(state=DELETING, updated_at=utcnow())
         ).rowcount
-        db.session.commit()
-    if marked != 1:
-        raise NotFound("This image is already being deleted or changed.")
+        if marked != 1:
+            session.rollback()
+            raise NotFound("This image is already being deleted or changed.")
+        if audit and viewer.id != image.owner_id:
+            from .accounts import DELETE_IMAGE
+            from .accounts import audit as audit_entry  # accounts builds on this module
+
+            audit_entry(viewer, DELETE_IMAGE, describe(image))
+        session.commit()
     finish_delete(image)
+
+
+def describe(image: Image) -> str:
+    """How the audit log names an image."""
+    return f"{image.visibility} image “{image.filename}” (id {image.id}) of {image.owner.username}"
 
 
 def finish_delete(image: Image) -> None:
@@ -613,7 +622,7 @@ def read_object(image: Image, thumbnail: bool = False) -> Iterator[bytes]:
     if not key:
         raise NotFound("No such image.")
     try:
-        with _backend_failures("The image store is not answering right now; please try again."):
+        with backend_failures("The image store is not answering right now; please try again."):
             return storage.store.open(image.bucket, key)
     except Unavailable as exc:
         if isinstance(exc.__cause__, ObjectMissing):
@@ -801,7 +810,7 @@ def remove_user(user: User) -> None:
     The user is marked DELETING first, so they cannot log in from that moment; a
     failure part-way leaves a DELETING user that fsck finishes.
     """
-    with _backend_failures():
+    with backend_failures():
         db.session.execute(update(User).where(User.id == user.id).values(state=DELETING))
         db.session.commit()
     try:

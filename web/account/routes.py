@@ -8,7 +8,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from .. import accounts, comments, repository
-from ..errors import render_error, retry_after_seconds
+from ..errors import render_error, retry_after_seconds, too_many_attempts
 from ..extensions import limiter
 from ..security import login_required
 from . import bp
@@ -29,8 +29,17 @@ def index() -> tuple[str, int]:
     return _render_account()
 
 
+def _wrong_password(response: Response) -> bool:
+    return response.status_code == 400
+
+
+def _account_key() -> str:
+    return f"account-delete:{current_user.id}"
+
+
 @bp.route("/account/delete", methods=["POST"])
 @login_required
+@limiter.limit("5 per 15 minutes", key_func=_account_key, deduct_when=_wrong_password)
 def delete() -> tuple[str, int] | Response:
     user = current_user._get_current_object()
     try:
@@ -89,7 +98,10 @@ def delete_comment(comment_id: int) -> Response:
 
 @bp.errorhandler(429)
 def too_many_comments(exc: HTTPException):  # noqa: ANN201 - Flask response
-    """The comment limit's own message (the application's 429 page speaks of logins)."""
+    """The comment limit's own message (the application's 429 page speaks of failed
+    attempts, which is right for the password check of account deletion)."""
+    if request.endpoint != "account.post_comment":
+        return too_many_attempts()
     wait = retry_after_seconds()
     body, status = render_error(
         429,

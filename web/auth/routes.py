@@ -8,7 +8,7 @@ from flask import flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from .. import repository
+from .. import repository, sessions
 from ..extensions import limiter
 from . import bp
 from .forms import LoginForm, SignupForm
@@ -25,8 +25,10 @@ def _username_key() -> str:
 
 
 def _start_session(user: repository.User) -> None:
-    """A fresh session at login: nothing from before it survives (session fixation)."""
+    """A fresh session at login: nothing from before it survives (session fixation),
+    and a new server-side record that logout deletes."""
     session.clear()
+    session["sid"] = sessions.start(user)
     login_user(user)
     session.permanent = False
 
@@ -84,6 +86,7 @@ def _safe_next(target: str | None) -> str | None:
 def logout() -> Response:
     if current_user.is_authenticated:
         logout_user()
+    sessions.end(session.get("sid"))
     session.clear()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))
