@@ -169,15 +169,21 @@ def absolute(base: str, link: str) -> str:
 class RawHTTP:
     """One keep-alive connection sending GETs with fixed cookies (the serving test)."""
 
-    def __init__(self, base: str, cookie: str) -> None:
-        parts = urlsplit(base)
+    def __init__(self, user: User) -> None:
+        parts = urlsplit(user.base)
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
-        self.cookie = cookie
+        # The same User-Agent as the session that logged in: Flask-Login's "strong"
+        # session protection ties the session to the client's address and User-Agent.
+        self.headers = {
+            "Cookie": user.cookie_header(),
+            "User-Agent": str(user.session.headers.get("User-Agent", "")),
+            "Accept": "image/avif,image/webp,*/*",
+        }
         self.conn: http.client.HTTPConnection | None = None
 
     def get(self, path: str, etag: str | None = None) -> tuple[int, int, str | None]:
         """GET path; return (status, body bytes, ETag). Reconnects once if the server closed."""
-        headers = {"Cookie": self.cookie, "Accept": "image/webp,*/*"}
+        headers = dict(self.headers)
         if etag:
             headers["If-None-Match"] = etag
         for attempt in (1, 2):

@@ -14,6 +14,7 @@ import datetime as dt
 import io
 import json
 import os
+import re
 import secrets
 import threading
 import time
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from sqlalchemy import create_engine, func, insert, select
@@ -75,6 +77,12 @@ def load_photos(folder: Path) -> list[Photo]:
 def unique_name(tag: str, photo: Photo) -> str:
     """A filename no other upload of the run has (names are unique in the public area)."""
     return f"{tag}-{secrets.token_hex(3)}-{photo.name}"
+
+
+def meter(server: stack.Server | None, be: stack.Backend) -> machine.CpuMeter:
+    """A CPU meter for a measured block (it first waits for other people's load to go)."""
+    shared = machine.DB_SERVERS if be.s3 is not None else ()
+    return machine.CpuMeter(server.master_pid if server else None, shared)
 
 
 def _run_threads(count: int, body: Callable[[int], None]) -> float:
@@ -199,6 +207,13 @@ def _hammer(
     }
 
 
+def _all_ok(run: dict[str, Any], status: str, what: str) -> None:
+    """Refuse a throughput made of error pages: every answer must have ``status``."""
+    others = {k: v for k, v in run["statuses"].items() if k != status}
+    if others:
+        raise client.BenchError(f"{what}: answers other than {status}: {others}")
+
+
 def _raw_reads(
     be: stack.Backend, rows: list[tuple[int, str, str]], threads: int, seconds: float
 ) -> dict[str, Any]:
@@ -240,7 +255,7 @@ def serving(
     server: stack.Server,
     be: stack.Backend,
     owner: client.User,
-    image_ids: list[int],
+    thumbnails: list[tuple[int, str]],
     clients: int,
     seconds: float,
     short_seconds: float,
@@ -248,37 +263,40 @@ def serving(
 ) -> dict[str, Any]:
     """Thumbnails to ``clients`` logged-in browsers, then revalidations, then baselines."""
     users = [client.login(server.url, owner.username) for _ in range(clients)]
-    conns = [client.RawHTTP(server.url, u.cookie_header()) for u in users]
-    paths = [f"/image/{i}/thumb" for i in image_ids]
+    conns = [client.RawHTTP(u) for u in users]
+    image_ids = [image_id for image_id, _path in thumbnails]
+    paths = [path for _id, path in thumbnails]
     result: dict[str, Any] = {"images": len(paths)}
     etags: dict[str, str] = {}
     _hammer(conns, paths, 1.0)  # warm-up: connections open, workers warm
     with (
-        machine.CpuMeter(server.all_pids()) as cpu,
+        meter(server, be) as cpu,
         stack.profiler(server.worker_pids(), profile),
     ):
         result["thumbs"] = _hammer(conns, paths, seconds, record_etags=etags)
     result["thumbs"]["cpu"] = cpu.result
+    _all_ok(result["thumbs"], "200", "thumbnail GETs")
     if len(etags) < len(paths):
         for path in paths:  # every path is revalidated: take missing ETags one by one
             if path not in etags:
                 status, _size, etag = conns[0].get(path)
                 if status == 200 and etag:
                     etags[path] = etag
-    with machine.CpuMeter(server.all_pids()) as cpu:
+    with meter(server, be) as cpu:
         result["revalidate"] = _hammer(conns, paths, short_seconds, etags=etags)
     result["revalidate"]["cpu"] = cpu.result
     sent = result["revalidate"]["requests"]
     not_modified = int(result["revalidate"]["statuses"].get("304", 0))
     result["revalidate"]["not_modified"] = not_modified
     result["revalidate"]["share_304"] = not_modified / sent if sent else 0.0
-    with machine.CpuMeter(server.all_pids()) as cpu:
+    with meter(server, be) as cpu:
         result["static"] = _hammer(conns, ["/static/css/app.css"], short_seconds)
     result["static"]["cpu"] = cpu.result
+    _all_ok(result["static"], "200", "static file GETs")
     for conn in conns:
         conn.close()
     rows = _image_rows(be, image_ids)
-    with machine.CpuMeter([]) as cpu:
+    with meter(None, be) as cpu:
         result["raw_store"] = _raw_reads(be, rows, clients, short_seconds)
     result["raw_store"]["cpu"] = cpu.result
     for user in users:
@@ -382,19 +400,19 @@ def uploads(
         unique_name("warm", photos[0]), photos[0].data, "private", photos[0].content_type
     )
     _raw_run(put, 1, photos[:1], 1, "warm")
-    with machine.CpuMeter(server.all_pids()) as cpu:
+    with meter(server, be) as cpu:
         result["app_1"] = _upload_run(single, photos, rounds_single, "one")
     result["app_1"]["cpu"] = cpu.result
     with (
-        machine.CpuMeter(server.all_pids()) as cpu,
+        meter(server, be) as cpu,
         stack.profiler(server.worker_pids(), profile),
     ):
         result["app_4"] = _upload_run(multi, photos, rounds_multi, "four")
     result["app_4"]["cpu"] = cpu.result
-    with machine.CpuMeter([]) as cpu:
+    with meter(None, be) as cpu:
         result["raw_1"] = _raw_run(put, 1, photos, rounds_single, "rawone")
     result["raw_1"]["cpu"] = cpu.result
-    with machine.CpuMeter([]) as cpu:
+    with meter(None, be) as cpu:
         result["raw_4"] = _raw_run(put, 4, photos, rounds_multi, "rawfour")
     result["raw_4"]["cpu"] = cpu.result
     result["scaling_app"] = ratio(result["app_4"]["images_per_s"], result["app_1"]["images_per_s"])
@@ -600,7 +618,7 @@ def gallery(
             entry["floor"] = g.time_floor(n)
             spy = profile.with_name(f"{profile.stem}-{total}") if profile else None
             with (
-                machine.CpuMeter(server.all_pids()) as cpu,
+                meter(server, be) as cpu,
                 stack.profiler(server.worker_pids(), spy),
             ):
                 entry["first"] = g.time_page("", n)
@@ -787,15 +805,23 @@ def memory(be: stack.Backend, owner: client.User, photos: list[Photo], big_mb: i
     return result
 
 
-def first_page_image_ids(server: stack.Server, user: client.User) -> list[int]:
+THUMB_PATH = re.compile(r"/image/(\d+)/thumb$")
+
+
+def first_page_thumbnails(server: stack.Server, user: client.User) -> list[tuple[int, str]]:
+    """(image id, URL path as the page gives it) of every thumbnail on /myfiles."""
     page = user.session.get(server.url + "/myfiles", timeout=client.TIMEOUT)
     page.raise_for_status()
-    ids = []
+    found = []
     for src in client.parse(page.text).images:
-        parts = src.rstrip("/").split("/")
-        if len(parts) >= 2 and parts[-1] == "thumb" and parts[-2].isdigit():
-            ids.append(int(parts[-2]))
-    return ids
+        parts = urlsplit(client.absolute(server.url, src))
+        match = THUMB_PATH.search(parts.path)
+        if match:
+            path = parts.path + (f"?{parts.query}" if parts.query else "")
+            found.append((int(match.group(1)), path))
+    if not found:
+        raise client.BenchError("no /image/<id>/thumb <img> on the first /myfiles page")
+    return found
 
 
 def health(server: stack.Server) -> bool:

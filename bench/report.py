@@ -38,6 +38,8 @@ def _num(value: float | None, digits: int = 1) -> str:
         return "-"
     if abs(value) >= 10000:
         return f"{value:,.0f}"
+    if digits == 1 and abs(value) < 1:
+        return f"{value:.2f}"
     return f"{value:.{digits}f}"
 
 
@@ -53,6 +55,15 @@ def _get(data: dict, *path: str) -> Any:
             return None
         data = data[key]
     return data
+
+
+def _first(per_backend: dict[str, dict], phase: str, key: str) -> dict:
+    """The ``phase`` results of the first backend on which it ran ({} when none did)."""
+    for data in per_backend.values():
+        found = data.get(phase) if isinstance(data, dict) else None
+        if isinstance(found, dict) and key in found:
+            return found
+    return {}
 
 
 def _cell(value: Any, baseline: Any) -> Cell:
@@ -174,7 +185,7 @@ def build(results: dict[str, Any], quick: bool) -> Table:
         target="upload_scaling",
         digits=2,
     )
-    sample = next(iter(r.values()), {}).get("upload", {})
+    sample = _first(r, "upload", "app_4")
     if sample:
         mps = sample.get("photo_megapixels", [])
         table.note(
@@ -273,7 +284,25 @@ def build(results: dict[str, Any], quick: bool) -> Table:
                     )
                 ),
             )
-        n = _get(next(iter(r.values())), "gallery", "requests_per_figure")
+            table.row(
+                f"  queries of deep page p50 ms @ {size:,}",
+                cells(
+                    lambda d, s=s: _cell(
+                        d["gallery"]["sizes"][s]["service_deep"]["p50_ms"],
+                        d["gallery"]["sizes"][s]["deep"]["p50_ms"],
+                    )
+                ),
+            )
+            table.row(
+                f"    of which list_images(public) p50 ms @ {size:,}",
+                cells(
+                    lambda d, s=s: _cell(
+                        d["gallery"]["sizes"][s]["service_deep"]["list_public_p50_ms"],
+                        d["gallery"]["sizes"][s]["service_deep"]["p50_ms"],
+                    )
+                ),
+            )
+        n = _first(r, "gallery", "requests_per_figure").get("requests_per_figure")
         table.note(
             f"{n} requests per figure, one client, keep-alive; 48 images a page; deep = "
             "the public_after cursor of the middle of the list"
@@ -320,7 +349,7 @@ def build(results: dict[str, Any], quick: bool) -> Table:
             )
         ),
     )
-    pw = next(iter(r.values()), {}).get("page_weight", {})
+    pw = _first(r, "page_weight", "total_bytes")
     if pw:
         table.note(f"{pw.get('photos')} photos uploaded, {pw.get('img_tags')} <img> on the page")
 
@@ -365,7 +394,7 @@ def build(results: dict[str, Any], quick: bool) -> Table:
         ),
         digits=0,
     )
-    sv = next(iter(r.values()), {}).get("serving", {})
+    sv = _first(r, "serving", "thumbs")
     if sv:
         reval = ", ".join(
             f"{b}: {_get(r[b], 'serving', 'revalidate', 'not_modified')}/"
@@ -411,7 +440,7 @@ def build(results: dict[str, Any], quick: bool) -> Table:
         ),
         digits=2,
     )
-    mem = next(iter(r.values()), {}).get("memory", {})
+    mem = _first(r, "memory", "photo")
     if mem:
         statuses = ", ".join(
             f"{b}: valid {_get(r[b], 'memory', 'big_valid', 'status')}, random "
@@ -425,39 +454,77 @@ def build(results: dict[str, Any], quick: bool) -> Table:
 
     # CPU
     table.lines.append("")
-    table.lines.append("== Where the CPU went (seconds of CPU during the phase; 2 cores = 2 s/s)")
     table.lines.append(
-        f"{'phase':<34}"
-        + "".join(f" | {b + ': wall  busy%  app  client  other':<44}" for b in backends)
+        "== Where the CPU went (CPU seconds during the phase; 2 cores give 2 s per second)"
     )
-    phases = (
-        ("upload, 1 client", ("upload", "app_1", "cpu")),
-        ("upload, 4 clients", ("upload", "app_4", "cpu")),
-        ("thumbnails, 16 clients", ("serving", "thumbs", "cpu")),
-        ("revalidations, 16 clients", ("serving", "revalidate", "cpu")),
-    )
-    if sizes:
-        phases += (
-            (
-                f"gallery first page @ {sizes[-1]:,}",
-                ("gallery", "sizes", str(sizes[-1]), "first", "cpu"),
-            ),
-        )
-    for label, path in phases:
+    cols = "wall busy%   app client  svc  irq foreign"
+    table.lines.append(f"{'phase':<34}" + "".join(f" | {b + ':':<9} {cols}" for b in backends))
+    named = []
+    for label, path in CPU_PHASES + _gallery_cpu_phases(sizes):
         line = f"{label:<34}"
         for b in backends:
             c = _get(r[b], *path) or {}
             line += (
-                f" | {c.get('wall_s', 0):>10.1f} {c.get('machine_busy_pct', 0):>5.0f}"
-                f" {c.get('app_cpu_s', 0):>5.1f} {c.get('client_cpu_s', 0):>7.1f}"
-                f" {c.get('other_cpu_s', 0):>6.1f}       "
+                f" | {'':<9} {c.get('wall_s', 0):>4.1f} {c.get('machine_busy_pct', 0):>5.0f}"
+                f" {c.get('app_cpu_s', 0):>5.1f} {c.get('client_cpu_s', 0):>6.1f}"
+                f" {c.get('services_cpu_s', 0):>4.1f} {c.get('irq_cpu_s', 0):>4.1f}"
+                f" {c.get('foreign_cpu_s', 0):>7.1f}"
             )
+            svc = ", ".join(f"{k} {v:.1f}" for k, v in (c.get("services_top") or {}).items())
+            alien_top = dict(c.get("foreign_top") or {})
+            if c.get("foreign_gone_cpu_s", 0) >= 0.05:
+                alien_top["gone"] = c["foreign_gone_cpu_s"]
+            alien = ", ".join(f"{k} {v:.1f}" for k, v in alien_top.items())
+            if svc or alien:
+                named.append(f"   {b}, {label}: services: {svc or '-'}; foreign: {alien or '-'}")
         table.lines.append(line)
     table.note(
-        "app = gunicorn master + workers; client = this benchmark process; "
-        "other = everything else (database, S3 server, anything else on the machine)"
+        "app = gunicorn (master + workers); client = this benchmark process; svc = the "
+        "database and S3 servers; irq = interrupts (loopback TCP, disk); foreign = other "
+        'people\'s processes on the machine, also those that came and went ("gone")'
     )
+    if named:
+        table.note("by process (CPU seconds):")
+        table.lines.extend(named)
     return table
+
+
+CPU_PHASES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("upload, 1 client", ("upload", "app_1", "cpu")),
+    ("upload, 4 clients", ("upload", "app_4", "cpu")),
+    ("thumbnails, 16 clients", ("serving", "thumbs", "cpu")),
+    ("revalidations, 16 clients", ("serving", "revalidate", "cpu")),
+    ("static file, 16 clients", ("serving", "static", "cpu")),
+)
+
+# The measured blocks behind each target: a figure is marked when others' load disturbed it.
+TARGET_PHASES = {
+    "upload_p50": [("upload", "app_1", "cpu")],
+    "upload_scaling": [("upload", "app_1", "cpu"), ("upload", "app_4", "cpu")],
+    "thumbs": [("serving", "thumbs", "cpu")],
+}
+DISTURBED_PCT = 5.0  # foreign CPU above this share of the machine marks a figure
+
+
+def _gallery_cpu_phases(sizes: list[int]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    return tuple(
+        (f"gallery first page @ {n:,}", ("gallery", "sizes", str(n), "first", "cpu")) for n in sizes
+    )
+
+
+def disturbed(results: dict[str, Any], backend: str, target: str) -> list[str]:
+    """The measured blocks of ``target`` on ``backend`` during which others' load was high."""
+    data = results["backends"].get(backend, {})
+    paths = list(TARGET_PHASES.get(target, []))
+    sizes = sorted(int(s) for s in (_get(data, "gallery", "sizes") or {}))
+    if target in ("gallery_p50", "gallery_ratio") and sizes:
+        paths += [p for _label, p in _gallery_cpu_phases([sizes[0], sizes[-1]])]
+    found = []
+    for path in paths:
+        cpu = _get(data, *path) or {}
+        if cpu.get("foreign_pct", 0) > DISTURBED_PCT:
+            found.append(f"{'/'.join(path[:-1])}: {cpu['foreign_pct']:.0f}% foreign CPU")
+    return found
 
 
 def header(info: dict[str, Any], args: dict[str, Any]) -> list[str]:
@@ -473,12 +540,20 @@ def header(info: dict[str, Any], args: dict[str, Any]) -> list[str]:
     ]
 
 
-def verdict_lines(table: Table) -> list[str]:
+def verdict_lines(table: Table, results: dict[str, Any]) -> list[str]:
     lines = ["", "== Targets (2-core machine, MySQL + S3)"]
+    warnings = []
     for v in table.verdicts:
         figure = "-" if v["figure"] is None else f"{v['figure']:.2f}"
+        noise = disturbed(results, v["backend"], v["target"]) if v["backend"] else []
+        v["disturbed_by_other_load"] = noise
+        mark = "*" if noise else " "
         lines.append(
-            f"   {v['verdict']:<5} {v['label']:<46} {v['goal']:<18} figure {figure}"
+            f"   {v['verdict']:<4}{mark} {v['label']:<46} {v['goal']:<18} figure {figure}"
             + (f" [{v['backend']}]" if v["backend"] else "")
         )
+        warnings += [f"   * {v['label']}: {n}" for n in noise]
+    if warnings:
+        lines.append("   * measured while other processes loaded the machine (see the CPU table):")
+        lines.extend(dict.fromkeys(warnings))
     return lines

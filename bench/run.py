@@ -82,7 +82,14 @@ def _on_term(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _phase(results: dict[str, Any], name: str, errors: list[str], backend: str, run: Any) -> Any:
+def _phase(
+    results: dict[str, Any],
+    name: str,
+    errors: list[str],
+    backend: str,
+    run: Any,
+    server: stack.Server | None = None,
+) -> Any:
     started = time.perf_counter()
     print(f"  {backend}: {name} ...", flush=True)
     try:
@@ -91,11 +98,15 @@ def _phase(results: dict[str, Any], name: str, errors: list[str], backend: str, 
         raise
     except Exception as exc:  # noqa: BLE001 - one phase failing must not stop the others
         errors.append(f"{backend}/{name}: {exc}")
+        log = server.log_tail(40) if server is not None else ""
         results[name] = {
             "error": f"{type(exc).__name__}: {exc}",
             "traceback": traceback.format_exc(),
+            "server_log_tail": log,
         }
-        print(f"  {backend}: {name} FAILED: {exc}", file=sys.stderr, flush=True)
+        print(f"  {backend}: {name} FAILED: {str(exc)[:300]}", file=sys.stderr, flush=True)
+        if log:
+            print(f"  last lines of the gunicorn log:\n{log}", file=sys.stderr, flush=True)
         return None
     results[name] = value
     print(f"  {backend}: {name} done in {time.perf_counter() - started:.1f} s", flush=True)
@@ -113,11 +124,19 @@ def run_backend(
     spy = (lambda name: profile / f"{be.name}-{name}") if profile else (lambda name: None)
     with stack.Server(be, workers=2) as server:
         res["server"] = {"url": server.url, "workers": server.workers}
-        owner = client.signup(server.url)
+        try:
+            owner = client.signup(server.url)
+        except Exception:
+            print(f"  last lines of the gunicorn log:\n{server.log_tail(40)}", file=sys.stderr)
+            raise
         _phase(
-            res, "page_weight", errors, be.name, lambda: phases.page_weight(server, owner, photos)
+            res,
+            "page_weight",
+            errors,
+            be.name,
+            lambda: phases.page_weight(server, owner, photos),
+            server,
         )
-        ids = phases.first_page_image_ids(server, owner)
         _phase(
             res,
             "serving",
@@ -127,12 +146,13 @@ def run_backend(
                 server,
                 be,
                 owner,
-                ids,
+                phases.first_page_thumbnails(server, owner),
                 plan.serve_clients,
                 plan.serve_seconds,
                 plan.short_seconds,
                 spy("thumbs"),
             ),
+            server,
         )
         _phase(
             res,
@@ -147,6 +167,7 @@ def run_backend(
                 plan.upload_rounds_multi,
                 spy("upload4"),
             ),
+            server,
         )
         _phase(
             res,
@@ -156,6 +177,7 @@ def run_backend(
             lambda: phases.gallery(
                 server, be, owner, list(plan.gallery_sizes), plan.gallery_requests, spy("gallery")
             ),
+            server,
         )
         if not phases.health(server):
             errors.append(f"{be.name}: /health failed after the phases")
@@ -180,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, _on_term)
     plan = QUICK if args.quick else FULL
+    # Bounded waits for a quiet machine before each measured block (others' tests).
+    machine.QUIET.configure(total_s=20 if args.quick else 150, per_wait_s=5 if args.quick else 30)
     photos = phases.load_photos(args.photos)
     info = machine.describe()
     started = time.perf_counter()
@@ -201,31 +225,43 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with contextlib.ExitStack() as services_stack:
             for name in [b for b in stack.BACKENDS if b in args.backends]:
-                mysql_base = s3 = None
-                if name == stack.MYSQL_S3:
-                    from tests import services
+                try:
+                    mysql_base = s3 = None
+                    if name == stack.MYSQL_S3:
+                        from tests import services
 
-                    print("  starting MySQL/MariaDB and SeaweedFS ...", flush=True)
-                    mysql_base = services_stack.enter_context(services.mysql_server())
-                    s3 = services_stack.enter_context(services.s3_server())
-                with stack.backend(name, mysql_base, s3) as be:
-                    results["backends"][name] = run_backend(be, plan, photos, args.profile, errors)
+                        print("  starting MySQL/MariaDB and SeaweedFS ...", flush=True)
+                        mysql_base = services_stack.enter_context(services.mysql_server())
+                        s3 = services_stack.enter_context(services.s3_server())
+                    with stack.backend(name, mysql_base, s3) as be:
+                        results["backends"][name] = run_backend(
+                            be, plan, photos, args.profile, errors
+                        )
+                except Exception as exc:  # noqa: BLE001 - the other backend still runs
+                    errors.append(f"{name}: {type(exc).__name__}: {exc}")
+                    results["backends"][name] = {"error": traceback.format_exc()}
+                    print(f"  {name} FAILED: {exc}", file=sys.stderr, flush=True)
     except KeyboardInterrupt:
         print("interrupted: everything started was stopped", file=sys.stderr)
         return 130
     results["elapsed_s"] = time.perf_counter() - started
-    table = report.build(results, args.quick)
-    lines = report.header(info, settings) + table.lines + report.verdict_lines(table)
-    lines.append("")
-    lines.append(f"run took {results['elapsed_s']:.0f} s")
-    results["verdicts"] = table.verdicts
+    results["quiet_wait_s"] = machine.QUIET.spent_s
     results["errors"] = errors
-    results["table"] = lines
     args.out.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     out = args.out / f"{stamp}{'-quick' if args.quick else ''}.json"
+    out.write_text(json.dumps(_clean(results), indent=1, default=str) + "\n")  # figures first
+    table = report.build(results, args.quick)
+    lines = table.lines + report.verdict_lines(table, results)
+    lines.append("")
+    lines.append(
+        f"run took {results['elapsed_s']:.0f} s "
+        f"(of which {results['quiet_wait_s']:.0f} s waiting for other load to go)"
+    )
+    results["verdicts"] = table.verdicts
+    results["table"] = report.header(info, settings) + lines
     out.write_text(json.dumps(_clean(results), indent=1, default=str) + "\n")
-    print("\n".join(lines[len(report.header(info, settings)) :]))
+    print("\n".join(lines))
     print(f"results: {out}")
     if errors:
         print("errors:\n  " + "\n  ".join(errors), file=sys.stderr)
