@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from sqlalchemy import create_engine, func, insert, select
+from sqlalchemy import create_engine, func, insert, select, update
 
 from . import client, machine, stack
 from .stats import ratio, summary_ms
@@ -445,6 +445,7 @@ class Gallery:
         self.server, self.be, self.owner = server, be, owner
         self.Image = Image
         self.table = Image.__table__
+        self.users = User.__table__
         self.engine = create_engine(be.database_url)
         with self.engine.connect() as conn:
             self.owner_id = conn.execute(
@@ -493,6 +494,15 @@ class Gallery:
                 rows.append({**base, "filename": f"bulk-{self.serial:07d}.jpg"})
             with self.engine.begin() as conn:
                 conn.execute(insert(self.table), rows)
+                # the owner's kept counters, as an upload would change them
+                conn.execute(
+                    update(self.users)
+                    .where(self.users.c.id == self.owner_id)
+                    .values(
+                        image_count=self.users.c.image_count + len(rows),
+                        bytes_used=self.users.c.bytes_used + len(rows) * base["size"],
+                    )
+                )
             done += len(rows)
         return {"inserted": max(0, missing), "seconds": time.perf_counter() - started}
 

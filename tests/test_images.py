@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from tests.conftest import flashes, image_bytes, image_rows, upload
+from web import fsck
 
 
 def last_image_id(client) -> int:
@@ -157,7 +158,7 @@ def test_keep_gps_setting_keeps_it_in_public_originals(keep_gps_config, auth, cl
     assert 0x8825 in served.getexif()
 
 
-def test_making_an_image_public_removes_its_gps(auth, client):
+def test_making_an_image_public_removes_its_gps(app, auth, client):
     auth.signup()
     upload(client, "trip.jpg", with_exif(gps=True), "private")
     image_id = last_image_id(client)
@@ -167,6 +168,8 @@ def test_making_an_image_public_removes_its_gps(auth, client):
     assert response.status_code == 303
     served = Image.open(io.BytesIO(client.get(f"/image/{image_id}/file").data))
     assert 0x8825 not in served.getexif()
+    with app.app_context():  # the smaller file is counted in the owner's usage
+        assert fsck.run().found == []
 
 
 @pytest.mark.parametrize(

@@ -10,10 +10,18 @@ from sqlalchemy import create_engine, text, update
 from sqlalchemy.orm import sessionmaker
 
 from tests import services
-from tests.conftest import PASSWORD, flashes, image_rows, make_user, objects, upload
+from tests.conftest import (
+    PASSWORD,
+    flashes,
+    image_bytes,
+    image_rows,
+    make_user,
+    objects,
+    upload,
+)
 from web import fsck
 from web.extensions import db, storage
-from web.models import DELETING, PENDING, Image
+from web.models import DELETING, PENDING, Image, User
 from web.storage import S3Store, StorageError
 
 
@@ -102,8 +110,9 @@ def test_simultaneous_uploads_of_one_name_give_one_image(app):
 def test_fsck_undoes_an_unfinished_upload(app, auth, client):
     auth.signup()
     upload(client, "a.png")
-    with app.app_context():
+    with app.app_context():  # as if the process died between the claim and READY
         db.session.execute(update(Image).values(state=PENDING))
+        db.session.execute(update(User).values(image_count=0, bytes_used=0))
         db.session.commit()
     client.get("/myfiles")  # shows the upload's flash message
     assert "a.png" not in client.get("/myfiles").get_data(as_text=True)
@@ -223,3 +232,67 @@ def test_upload_with_the_store_down_is_503_and_changes_nothing(app, auth, client
     assert image_rows(app) == []
     with app.app_context():
         assert db.session.execute(text("SELECT COUNT(*) FROM images")).scalar() == 0
+
+
+def usage_of(app, username="user"):
+    with app.app_context():
+        return tuple(
+            db.session.execute(
+                text("SELECT image_count, bytes_used FROM users WHERE username = :u"),
+                {"u": username},
+            ).one()
+        )
+
+
+def test_usage_counters_follow_uploads_deletes_and_failures(app, auth, client, monkeypatch):
+    auth.signup("alice")
+    a, b = image_bytes("PNG", (30, 30)), image_bytes("PNG", (60, 60))
+    upload(client, "a.png", a)
+    upload(client, "b.png", b, "private")
+    assert usage_of(app, "alice") == (2, len(a) + len(b))
+    assert "You have 2 images using" in client.get("/myfiles").get_data(as_text=True)
+    break_puts(monkeypatch, app, lambda key: True)
+    upload(client, "c.png")
+    monkeypatch.undo()
+    assert usage_of(app, "alice") == (2, len(a) + len(b))
+    client.post("/delete", data={"filename": "a.png", "visibility": "public"})
+    assert usage_of(app, "alice") == (1, len(b))
+    with app.app_context():
+        assert fsck.run().found == []
+
+
+def test_fsck_recounts_usage_that_disagrees(app, auth, client):
+    auth.signup("alice")
+    data = image_bytes("PNG")
+    upload(client, "a.png", data)
+    with app.app_context():
+        db.session.execute(update(User).values(image_count=7, bytes_used=1))
+        db.session.commit()
+        report = fsck.run()
+    assert report.found == [
+        f"usage of alice says 7 image(s), 1 bytes; they have 1, {len(data)} bytes"
+    ]
+    assert usage_of(app, "alice") == (1, len(data))
+
+
+def test_thumbnails_come_from_the_worker_cache_after_the_permission_check(
+    app, auth, client, monkeypatch
+):
+    auth.signup("alice")
+    upload(client, "p.png", visibility="private")
+    image_id = ids(app)[0][0]
+    first = client.get(f"/image/{image_id}/thumb").data
+    store = app.extensions["object_store"]
+
+    def fail_open(bucket, key):
+        raise StorageError("the store is not asked again")
+
+    monkeypatch.setattr(store, "open", fail_open)
+    assert client.get(f"/image/{image_id}/thumb").data == first
+    stranger = app.test_client()
+    make_user(app, "bob")
+    stranger.post("/login", data={"username": "bob", "password": PASSWORD})
+    assert stranger.get(f"/image/{image_id}/thumb").status_code == 404
+    monkeypatch.undo()
+    client.post("/delete", data={"filename": "p.png", "visibility": "private"})
+    assert client.get(f"/image/{image_id}/thumb").status_code == 404

@@ -145,20 +145,8 @@ def list_users(query: str = "", after: str | None = None, limit: int | None = No
     users = list(db.session.scalars(stmt.order_by(User.username_key).limit(limit + 1)))
     more = len(users) > limit
     users = users[:limit]
-    usage = _usage([u.id for u in users])
-    rows = [UserRow(u, *usage.get(u.id, (0, 0))) for u in users]
+    rows = [UserRow(u, u.image_count, u.bytes_used) for u in users]
     return UserPage(rows, users[-1].username_key if more else None, query)
-
-
-def _usage(user_ids: list[int]) -> dict[int, tuple[int, int]]:
-    if not user_ids:
-        return {}
-    stmt = (
-        select(Image.owner_id, func.count(Image.id), func.coalesce(func.sum(Image.size), 0))
-        .where(Image.owner_id.in_(user_ids), Image.state.in_(VISIBLE_STATES))
-        .group_by(Image.owner_id)
-    )
-    return {owner: (int(n), int(size)) for owner, n, size in db.session.execute(stmt)}
 
 
 def get_user(user_id: int) -> User:

@@ -71,6 +71,7 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     "PENDING_GRACE_MINUTES": (lambda n, v: parse_int(n, v, 1), 10),
     "DB_POOL_SIZE": (lambda n, v: parse_int(n, v, 1), 5),
     "SESSION_DAYS": (lambda n, v: parse_int(n, v, 1), 14),
+    "THUMB_CACHE_MB": (lambda n, v: parse_int(n, v, 0), 64),
 }
 
 

@@ -28,8 +28,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from . import imaging
 from .extensions import db, storage
-from .models import DELETING, MOVING, PENDING, READY, Image, User, utcnow
-from .repository import finish_delete, finish_move, finish_user_removal
+from .models import DELETING, MOVING, PENDING, READY, VISIBLE_STATES, Image, User, utcnow
+from .repository import (
+    count_usage,
+    counted_usage,
+    finish_delete,
+    finish_move,
+    finish_user_removal,
+)
 from .storage import ObjectMissing, StorageError
 
 log = logging.getLogger(__name__)
@@ -62,6 +68,7 @@ def run(dry_run: bool = False, grace: dt.timedelta | None = None) -> Report:
     _unfinished_images(report, cutoff)
     _buckets(report)
     _rows_against_objects(report, cutoff)
+    _usage_counters(report)
     return report
 
 
@@ -179,8 +186,29 @@ def _drop_lost(image_id: int) -> None:
     if image is not None:
         if image.thumb_key:
             storage.store.remove(image.bucket, image.thumb_key)
+        if image.state in VISIBLE_STATES:
+            count_usage(image.owner_id, -1, -image.size)
         db.session.delete(image)
         db.session.commit()
+
+
+def _usage_counters(report: Report) -> None:
+    """Each user's kept image count and bytes must match their visible images."""
+    counted = counted_usage()
+    for user in db.session.scalars(select(User).where(User.state != DELETING)).all():
+        actual = counted.get(user.id, (0, 0))
+        if (user.image_count, user.bytes_used) != actual and report.note(
+            f"usage of {user.username} says {user.image_count} image(s), "
+            f"{user.bytes_used} bytes; they have {actual[0]}, {actual[1]} bytes"
+        ):
+            _attempt(report, f"recount the usage of {user.username}", _set_usage, user.id, actual)
+
+
+def _set_usage(user_id: int, actual: tuple[int, int]) -> None:
+    db.session.execute(
+        update(User).where(User.id == user_id).values(image_count=actual[0], bytes_used=actual[1])
+    )
+    db.session.commit()
 
 
 def _remake_thumb(image_id: int) -> None:

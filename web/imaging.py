@@ -62,6 +62,7 @@ MARKUP_MARKERS = (b"<script", b"<html", b"<svg", b"<?php", b"<!doctype", b"<ifra
 
 TAG_MAKE, TAG_MODEL, TAG_DATETIME = 0x010F, 0x0110, 0x0132
 TAG_EXIF_IFD, TAG_GPS_IFD, TAG_DATETIME_ORIGINAL = 0x8769, 0x8825, 0x9003
+TAG_ORIENTATION = 0x0112
 
 
 class InvalidImage(ValueError):
@@ -78,6 +79,15 @@ class ImageInfo:
     camera: str | None = None
     taken_at: str | None = None
     gps: str | None = None
+    rotated: bool = False  # EXIF orientation turns it a quarter: width and height swap
+    thumb_size: tuple[int, int] | None = None
+
+    @property
+    def display_size(self) -> tuple[int | None, int | None]:
+        """Width and height as displayed, after the EXIF orientation is applied."""
+        if self.format == "FILE":
+            return None, None
+        return (self.height, self.width) if self.rotated else (self.width, self.height)
 
     @property
     def extension(self) -> str:
@@ -88,11 +98,13 @@ class ImageInfo:
 OTHER_FILE = ImageInfo("FILE", "application/octet-stream", 0, 0, False)
 
 
-def probe(path: str, max_pixels: int) -> ImageInfo:
+def probe(path: str, max_pixels: int, thumb_path: str | None = None) -> ImageInfo:
     """Check that ``path`` holds a whole, accepted image and describe it.
 
-    Raises ``InvalidImage`` with a message meant for the user.
+    With ``thumb_path``, the thumbnail is made from the same decoded pixels (an upload
+    decodes its image once). Raises ``InvalidImage`` with a message meant for the user.
     """
+    thumb_size = None
     _refuse_markup(path)
     try:
         with warnings.catch_warnings():
@@ -110,6 +122,8 @@ def probe(path: str, max_pixels: int) -> ImageInfo:
                 if fmt == "JPEG":
                     im.draft("RGB", (THUMB_SIZE * 2, THUMB_SIZE * 2))
                 im.load()  # decodes: truncated or corrupt data fails here
+                if thumb_path is not None:
+                    thumb_size = _write_thumbnail(im, thumb_path, THUMB_SIZE)
     except InvalidImage:
         raise
     except Image.DecompressionBombError:
@@ -121,7 +135,18 @@ def probe(path: str, max_pixels: int) -> ImageInfo:
     if fmt == "PNG":
         _refuse_png_trailer(path)
     camera, taken, gps = exif_summary(exif)
-    return ImageInfo(fmt, CONTENT_TYPES[fmt], width, height, animated, camera, taken, gps)
+    return ImageInfo(
+        fmt,
+        CONTENT_TYPES[fmt],
+        width,
+        height,
+        animated,
+        camera,
+        taken,
+        gps,
+        rotated=exif.get(TAG_ORIENTATION) in (5, 6, 7, 8),
+        thumb_size=thumb_size,
+    )
 
 
 def _short(exc: BaseException) -> str:
@@ -198,23 +223,17 @@ def make_thumbnail(path: str, out_path: str, size: int = THUMB_SIZE) -> tuple[in
         if im.format in ("JPEG", "MPO"):
             im.draft("RGB", (size * 2, size * 2))
         im.seek(0)
-        frame = ImageOps.exif_transpose(im)
-        frame.thumbnail((size, size), Image.Resampling.LANCZOS)
-        if frame.mode not in ("RGB", "RGBA"):
-            has_alpha = frame.mode in ("LA", "PA") or "transparency" in frame.info
-            frame = frame.convert("RGBA" if has_alpha else "RGB")
-        frame.save(out_path, "WEBP", quality=80, method=4)
-        return frame.size
+        return _write_thumbnail(im, out_path, size)
 
 
-def oriented_size(info: ImageInfo, path: str) -> tuple[int | None, int | None]:
-    """Width and height as displayed, after the EXIF orientation is applied."""
-    if info is OTHER_FILE:
-        return None, None
-    with Image.open(path, formats=ACCEPTED_FORMATS) as im:
-        if im.getexif().get(0x0112) in (5, 6, 7, 8):
-            return info.height, info.width
-    return info.width, info.height
+def _write_thumbnail(im: Image.Image, out_path: str, size: int) -> tuple[int, int]:
+    frame = ImageOps.exif_transpose(im)
+    frame.thumbnail((size, size), Image.Resampling.LANCZOS)
+    if frame.mode not in ("RGB", "RGBA"):
+        has_alpha = frame.mode in ("LA", "PA") or "transparency" in frame.info
+        frame = frame.convert("RGBA" if has_alpha else "RGB")
+    frame.save(out_path, "WEBP", quality=80, method=4)
+    return frame.size
 
 
 def strip_gps(path: str, out_path: str) -> bool:

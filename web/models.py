@@ -86,6 +86,10 @@ class User(UserMixin, Base):
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     state: Mapped[str] = mapped_column(String(8), default=ACTIVE)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # How many visible images the user has and their bytes, kept in the transactions
+    # that show or hide an image, so that a page never counts a large gallery.
+    image_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    bytes_used: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     images: Mapped[list[Image]] = relationship(back_populates="owner", lazy="raise")
 

@@ -16,7 +16,9 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -333,8 +335,9 @@ def _prepare(stream: BinaryIO, workdir: str, visibility: str) -> _Prepared:
     if size == 0:
         raise RuleError("The file is empty.")
     config = current_app.config
+    thumb = os.path.join(workdir, "thumb.webp")
     try:
-        info = imaging.probe(original, config["MAX_IMAGE_PIXELS"])
+        info = imaging.probe(original, config["MAX_IMAGE_PIXELS"], thumb)
     except imaging.InvalidImage as exc:
         if not config["ALLOW_ANY_FILE"]:
             raise RuleError(str(exc)) from None
@@ -349,8 +352,7 @@ def _prepare(stream: BinaryIO, workdir: str, visibility: str) -> _Prepared:
             prepared.original = stripped
             prepared.size = os.path.getsize(stripped)
     prepared.has_gps = bool(info.gps)
-    thumb = os.path.join(workdir, "thumb.webp")
-    prepared.thumb_size = imaging.make_thumbnail(prepared.original, thumb)
+    prepared.thumb_size = info.thumb_size
     prepared.thumb = thumb
     prepared.sha256 = sha256_file(prepared.original)
     return prepared
@@ -358,7 +360,7 @@ def _prepare(stream: BinaryIO, workdir: str, visibility: str) -> _Prepared:
 
 def _claim(owner: User, filename: str, visibility: str, prepared: _Prepared) -> Image:
     info = prepared.info
-    width, height = imaging.oriented_size(info, prepared.original)
+    width, height = info.display_size
     image = Image(
         owner_id=owner.id,
         filename=filename,
@@ -405,9 +407,10 @@ def _store_objects(image: Image, prepared: _Prepared) -> None:
             .where(Image.id == image.id, Image.state == PENDING)
             .values(state=READY, updated_at=utcnow())
         ).rowcount
-        db.session.commit()
         if marked != 1:
             raise StorageError("the pending upload was cleaned up before it finished")
+        count_usage(image.owner_id, 1, image.size)
+        db.session.commit()
         image.state = READY
     except (StorageError, SQLAlchemyError) as exc:
         log.warning("upload of %s failed after the claim: %s", image.filename, exc)
@@ -505,6 +508,7 @@ def delete_image(viewer: User, image: Image, *, audit: bool = True) -> None:
         if marked != 1:
             session.rollback()
             raise NotFound("This image is already being deleted or changed.")
+        count_usage(image.owner_id, -1, -image.size)
         if audit and viewer.id != image.owner_id:
             from .accounts import DELETE_IMAGE
             from .accounts import audit as audit_entry  # accounts builds on this module
@@ -537,10 +541,10 @@ def finish_delete(image: Image) -> None:
 # --- listing -------------------------------------------------------------------------
 
 SORTS = {
-    # name -> (column, descending)
-    "date": (Image.id, True),
-    "name": (Image.filename, False),
-    "size": (Image.size, True),
+    # name -> (column, descending, the index that serves it)
+    "date": (Image.id, True, "ix_images_scope_id"),
+    "name": (Image.filename, False, "uq_images_scope_filename"),
+    "size": (Image.size, True, "ix_images_scope_size"),
 }
 
 
@@ -557,8 +561,12 @@ def list_images(
 ) -> Page:
     """One page of a gallery (keyset pagination), straight from the database."""
     sort = sort if sort in SORTS else "date"
-    column, descending = SORTS[sort]
+    column, descending, index = SORTS[sort]
     stmt: Select = select(Image).where(Image.scope == scope, Image.state.in_(VISIBLE_STATES))
+    # MySQL/MariaDB otherwise use only the scope part of the index for a page deep in a
+    # large gallery and walk every row before the cursor (measured: 80 ms at 100k rows).
+    for dialect in ("mysql", "mariadb"):
+        stmt = stmt.with_hint(Image, f"FORCE INDEX ({index})", dialect)
     query = (query or "").strip()[:100]
     if query:
         pattern = "%" + re.sub(r"([\\%_])", r"\\\1", query.lower()) + "%"
@@ -604,23 +612,94 @@ def _decode_cursor(cursor: str | None) -> tuple[Any, int] | None:
 
 
 def usage(user: User) -> tuple[int, int]:
-    """How many images ``user`` has and how many bytes they take."""
+    """How many images ``user`` has and how many bytes they take (kept counters)."""
     count, total = db.session.execute(
-        select(func.count(Image.id), func.coalesce(func.sum(Image.size), 0)).where(
-            Image.owner_id == user.id, Image.state.in_(VISIBLE_STATES)
-        )
+        select(User.image_count, User.bytes_used).where(User.id == user.id)
     ).one()
     return int(count), int(total)
+
+
+def count_usage(owner_id: int, images: int, size: int) -> None:
+    """Change a user's counters, in the caller's transaction (shown or hidden image)."""
+    db.session.execute(
+        update(User)
+        .where(User.id == owner_id)
+        .values(image_count=User.image_count + images, bytes_used=User.bytes_used + size)
+    )
+
+
+def counted_usage() -> dict[int, tuple[int, int]]:
+    """Every user's visible images and bytes, counted from the images (fsck checks the
+    kept counters against this)."""
+    stmt = (
+        select(Image.owner_id, func.count(Image.id), func.coalesce(func.sum(Image.size), 0))
+        .where(Image.state.in_(VISIBLE_STATES))
+        .group_by(Image.owner_id)
+    )
+    return {owner: (int(n), int(size)) for owner, n, size in db.session.execute(stmt)}
 
 
 def private_scope(user: User) -> int:
     return scope_for(PRIVATE, user.id)
 
 
+class ThumbnailCache:
+    """Recently served thumbnails kept in the worker's memory (least recently used out).
+
+    Thumbnails are small and never change under their key: the key holds the image's
+    SHA-256. The cache only saves the trip to the object store; who may see an image
+    is still checked on every request before the cache is asked.
+    """
+
+    def __init__(self, limit_bytes: int) -> None:
+        self.limit = limit_bytes
+        self.size = 0
+        self.items: OrderedDict[tuple[str, str, str], bytes] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple[str, str, str]) -> bytes | None:
+        with self.lock:
+            data = self.items.get(key)
+            if data is not None:
+                self.items.move_to_end(key)
+            return data
+
+    def put(self, key: tuple[str, str, str], data: bytes) -> None:
+        if len(data) > self.limit // 8:
+            return
+        with self.lock:
+            if key in self.items:
+                return
+            self.items[key] = data
+            self.size += len(data)
+            while self.size > self.limit:
+                _, dropped = self.items.popitem(last=False)
+                self.size -= len(dropped)
+
+
+def _thumbnail_cache() -> ThumbnailCache | None:
+    limit = current_app.config["THUMB_CACHE_MB"] * 1024 * 1024
+    if not limit:
+        return None
+    return current_app.extensions.setdefault("thumbnail_cache", ThumbnailCache(limit))
+
+
 def read_object(image: Image, thumbnail: bool = False) -> Iterator[bytes]:
     key = image.thumb_key if thumbnail else image.object_key
     if not key:
         raise NotFound("No such image.")
+    cache = _thumbnail_cache() if thumbnail else None
+    if cache is not None:
+        cache_key = (image.bucket, key, image.sha256)
+        data = cache.get(cache_key)
+        if data is None:
+            data = b"".join(_open_object(image, key))
+            cache.put(cache_key, data)
+        return iter((data,))
+    return _open_object(image, key)
+
+
+def _open_object(image: Image, key: str) -> Iterator[bytes]:
     try:
         with backend_failures("The image store is not answering right now; please try again."):
             return storage.store.open(image.bucket, key)
@@ -730,6 +809,7 @@ def finish_move(image: Image) -> None:
     strip = image.visibility == PUBLIC and image.has_gps and not current_app.config["KEEP_GPS"]
     if strip:
         values.update(_copy_without_gps(image, bucket, key))
+        count_usage(image.owner_id, 0, values["size"] - image.size)
     else:
         store.copy(image.bucket, image.object_key, bucket, key)
     if thumb and image.thumb_key:
