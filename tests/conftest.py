@@ -235,3 +235,40 @@ def objects(app: Flask, bucket: str | None = None) -> set[str]:
                 if bucket is None or name == bucket:
                     found.update(f"{name}/{o.key}" for o in store.list(name))
         return found
+
+
+# --- what ran, said at the end of the run ----------------------------------------------
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ANN001
+    """Say how many tests passed on each backend and in the browser, so that a CI log
+    shows the MySQL + S3 and end-to-end tests ran rather than being skipped."""
+    groups: dict[str, dict[str, int]] = {}
+    e2e_passed: list[str] = []
+    for outcome in ("passed", "failed", "skipped", "error"):
+        for report in terminalreporter.stats.get(outcome, []):
+            if getattr(report, "when", "call") not in ("call", "setup"):
+                continue
+            if outcome == "passed" and report.when != "call":
+                continue
+            nodeid = report.nodeid
+            if "/e2e/" in nodeid:
+                group = "end-to-end (Chromium)"
+                if outcome == "passed":
+                    e2e_passed.append(nodeid.split("::", 1)[1])
+            elif "[mysql-s3" in nodeid:
+                group = "MySQL/MariaDB + S3 (SeaweedFS)"
+            elif "[sqlite-files" in nodeid:
+                group = "SQLite + files"
+            else:
+                group = "backend-independent"
+            counts = groups.setdefault(group, {})
+            counts[outcome] = counts.get(outcome, 0) + 1
+    if not groups:
+        return
+    terminalreporter.section("tests by backend")
+    for group, counts in groups.items():
+        text = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
+        terminalreporter.write_line(f"{group}: {text}")
+    for name in e2e_passed:
+        terminalreporter.write_line(f"  passed in the browser: {name}")
