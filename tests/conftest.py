@@ -21,7 +21,7 @@ from PIL import Image
 from sqlalchemy import create_engine, text
 
 from tests import services
-from web import create_app, migrate, repository
+from web import create_app, migrate, repository, users
 from web.extensions import db, storage
 from web.models import Base, User
 
@@ -146,7 +146,7 @@ def make_user(
 ) -> User:
     with app.app_context():
         name = username or f"user{next(_counter)}"
-        user = repository.register(
+        user = users.register(
             fields.get("name", name.title()),
             name,
             fields.get("email", f"{name}@example.org"),

@@ -11,7 +11,7 @@ The rules kept here:
 - Every admin action writes its audit entry here, in the transaction that makes the
   action's first change (for an image: the one that hides it), so the log and the data
   agree about who started what even when the rest is finished later by ``fsck``.
-- Removing a user goes through ``repository.remove_user``: the account is closed first
+- Removing a user goes through ``users.remove_user``: the account is closed first
   (it can no longer log in) and an interrupted removal is finished by ``fsck``.
 """
 
@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import Select, func, select, update
 
-from . import repository
+from . import repository, users
 from .extensions import db
 from .models import (
     ACTIVE,
@@ -267,7 +267,7 @@ def _close(user: User, last_admin_message: str, actor: User | None = None) -> No
 def _remove(user: User) -> bool:
     """Finish removing a closed account; False when ``fsck`` has to finish it."""
     try:
-        repository.remove_user(user)
+        users.remove_user(user)
     except Unavailable:
         return False
     return True
@@ -387,15 +387,15 @@ def ensure_admin(
     """
     user = find_user(username)
     if user is None:
-        problem = repository.username_problem(username)
+        problem = users.username_problem(username)
         if problem:
             raise RuleError(problem)
         password = get_password()
-        problem = repository.password_problem(password, username, email)
+        problem = users.password_problem(password, username, email)
         if problem:
             raise RuleError(f"Password refused: {problem}")
         try:
-            user = repository.register(name or username, username, email, password)
+            user = users.register(name or username, username, email, password)
         except NameTaken:  # created meanwhile, e.g. by another container starting
             user = find_user(username)
             if user is None:

@@ -11,7 +11,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from . import accounts, migrate, repository
+from . import accounts, migrate, repository, users
 from . import fsck as fsck_module
 from .extensions import db
 from .models import PUBLIC, User
@@ -85,7 +85,7 @@ def load_examples(username: str, folder: Path) -> None:
         import secrets
 
         password = secrets.token_urlsafe(18)
-        user = repository.register("Demo user", username, "demo@example.invalid", password)
+        user = users.register("Demo user", username, "demo@example.invalid", password)
         click.echo(f"created user {username} with password {password}")
     loaded = 0
     for path in sorted(folder.iterdir()):

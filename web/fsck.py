@@ -34,9 +34,9 @@ from .repository import (
     counted_usage,
     finish_delete,
     finish_move,
-    finish_user_removal,
 )
 from .storage import ObjectMissing, StorageError
+from .users import finish_user_removal
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
-from .. import repository
+from .. import users
 
 
 class SignupForm(FlaskForm):
@@ -18,12 +18,12 @@ class SignupForm(FlaskForm):
     )
 
     def validate_username(self, field: StringField) -> None:
-        problem = repository.username_problem(field.data or "")
+        problem = users.username_problem(field.data or "")
         if problem:
             raise ValidationError(problem)
 
     def validate_password(self, field: PasswordField) -> None:
-        problem = repository.password_problem(
+        problem = users.password_problem(
             field.data or "", self.username.data or "", self.email.data or ""
         )
         if problem:

@@ -8,7 +8,7 @@ from flask import flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from .. import repository, sessions
+from .. import repository, sessions, users
 from ..extensions import limiter
 from . import bp
 from .forms import LoginForm, SignupForm
@@ -24,7 +24,7 @@ def _username_key() -> str:
     return "login-user:" + (request.form.get("username") or "").strip().lower()[:30]
 
 
-def _start_session(user: repository.User) -> None:
+def _start_session(user: users.User) -> None:
     """A fresh session at login: nothing from before it survives (session fixation),
     and a new server-side record that logout deletes."""
     session.clear()
@@ -38,7 +38,7 @@ def signin() -> str | Response:
     form = SignupForm()
     if form.validate_on_submit():
         try:
-            user = repository.register(
+            user = users.register(
                 form.name.data, form.username.data, form.email.data, form.password.data
             )
         except repository.NameTaken as exc:
@@ -62,7 +62,7 @@ def signin() -> str | Response:
 def login() -> str | Response:
     form = LoginForm()
     if form.validate_on_submit():
-        user = repository.authenticate(form.username.data, form.password.data)
+        user = users.authenticate(form.username.data, form.password.data)
         if user is None:
             g.login_failed = True
             form.form_errors.append(LOGIN_FAILED)
