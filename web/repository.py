@@ -397,17 +397,26 @@ def describe(image: Image) -> str:
 
 def finish_delete(image: Image) -> None:
     """Remove a DELETING image's objects and then its row (also used by fsck)."""
-    try:
+    with finished_by_fsck(
+        f"delete of image {image.id}",
+        "The image is hidden but its files could not all be removed yet; "
+        "it will be cleaned up automatically.",
+    ):
         remove_objects(image.bucket, [image.object_key, image.thumb_key])
         db.session.execute(delete(Image).where(Image.id == image.id, Image.state == DELETING))
         db.session.commit()
+
+
+@contextmanager
+def finished_by_fsck(what: str, message: str) -> Iterator[None]:
+    """A step after which a failure leaves a state that fsck finishes: roll back, log,
+    and tell the user (503) that the rest happens by itself."""
+    try:
+        yield
     except (StorageError, SQLAlchemyError) as exc:
         db.session.rollback()
-        log.warning("delete of image %s stopped half-way (fsck will finish): %s", image.id, exc)
-        raise Unavailable(
-            "The image is hidden but its files could not all be removed yet; "
-            "it will be cleaned up automatically."
-        ) from exc
+        log.warning("%s stopped half-way (fsck will finish): %s", what, exc)
+        raise Unavailable(message) from exc
 
 
 # --- listing -------------------------------------------------------------------------

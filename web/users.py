@@ -13,7 +13,7 @@ import re
 
 from flask import current_app
 from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from .extensions import db, storage
 from .models import ACTIVE, DELETING, Image, User, utcnow
@@ -22,6 +22,7 @@ from .repository import (
     RuleError,
     Unavailable,
     backend_failures,
+    finished_by_fsck,
     remove_objects,
 )
 from .storage import StorageError
@@ -166,15 +167,12 @@ def remove_user(user: User) -> None:
     with backend_failures():
         db.session.execute(update(User).where(User.id == user.id).values(state=DELETING))
         db.session.commit()
-    try:
+    with finished_by_fsck(
+        f"removal of user {user.id}",
+        "The account is closed, but not all of its files could be removed yet; "
+        "they will be cleaned up automatically.",
+    ):
         finish_user_removal(user)
-    except (StorageError, SQLAlchemyError) as exc:
-        db.session.rollback()
-        log.warning("removal of user %s stopped half-way (fsck will finish): %s", user.id, exc)
-        raise Unavailable(
-            "The account is closed, but not all of its files could be removed yet; "
-            "they will be cleaned up automatically."
-        ) from exc
 
 
 def finish_user_removal(user: User) -> None:
