@@ -215,3 +215,27 @@ def test_allow_any_file_stores_downloads_never_shown_inline(any_file_config, app
     assert served.headers["Content-Type"] == "application/octet-stream"
     assert served.headers["Content-Disposition"].startswith("attachment;")
     assert client.get(f"/image/{image_id}/thumb").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("fmt", "name", "shown"),
+    [
+        ("TIFF", "scan.tif", False),
+        ("HEIF", "phone.heic", False),
+        ("JPEG", "photo.jpg", True),
+        ("AVIF", "new.avif", True),
+    ],
+)
+def test_image_page_never_shows_a_format_browsers_cannot_display(auth, client, fmt, name, shown):
+    auth.signup()
+    upload(client, name, image_bytes(fmt, (900, 600)))
+    image_id = last_image_id(client)
+    html = client.get(f"/image/{image_id}").get_data(as_text=True)
+    [preview] = re.findall(r'<img class="img-fluid preview" src="([^"]+)"', html)
+    if shown:
+        assert preview == f"/image/{image_id}/file"
+        assert "Browsers cannot show" not in html
+    else:
+        assert preview == f"/image/{image_id}/thumb"
+        assert f"Browsers cannot show {fmt} files, so this is a smaller copy." in html
+        assert f'href="/image/{image_id}/file?download=1"' in html

@@ -28,6 +28,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 PUBLIC, PRIVATE = "public", "private"
+WEB_IMAGE_TYPES = frozenset(
+    {"image/jpeg", "image/png", "image/gif", "image/webp", "image/avif", "image/bmp"}
+)
 VISIBILITIES = (PUBLIC, PRIVATE)
 PUBLIC_SCOPE = 0
 
@@ -146,6 +149,11 @@ class Image(Base):
     @property
     def is_public(self) -> bool:
         return self.visibility == PUBLIC
+
+    @property
+    def shown_by_browsers(self) -> bool:
+        """Browsers display JPEG, PNG, GIF, WebP, AVIF and BMP; not TIFF or HEIC."""
+        return self.content_type in WEB_IMAGE_TYPES
 
     @property
     def is_image(self) -> bool:
