@@ -59,8 +59,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 def _filesize(size: int | None) -> str:
     """Bytes in the units people read: 1.5 MB, 320 KB, 12 bytes."""
     value = float(size or 0)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{int(value)} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
+    if value < 1024:
+        return f"{int(value)} bytes"
+    for unit in ("KB", "MB", "GB"):
         value /= 1024
-    return f"{value:.1f} TB"
+        if value < 1024 or unit == "GB":
+            break
+    return f"{value:.1f} {unit}"

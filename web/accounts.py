@@ -303,13 +303,6 @@ def delete_own_account(user: User, password: str) -> bool:
     return _remove(user)
 
 
-def delete_image(actor: User, image: Image) -> None:
-    """An admin deletes any image; ``repository.delete_image`` writes the audit entry."""
-    if image.state != READY:
-        raise NotFound("This image is already being deleted or changed.")
-    repository.delete_image(actor, image)
-
-
 # --- reset ---------------------------------------------------------------------------
 
 

@@ -59,9 +59,10 @@ def post(author: User, image_id: int, raw: str | None) -> Comment:
 
 
 def can_delete(viewer: Any, comment: Comment, image: Image) -> bool:
-    if not getattr(viewer, "is_authenticated", False):
-        return False
-    return viewer.id in (comment.author_id, image.owner_id) or bool(viewer.is_admin)
+    """Whoever may delete the image (its owner, an admin), and the comment's author."""
+    return repository.can_delete(viewer, image) or (
+        bool(getattr(viewer, "is_authenticated", False)) and viewer.id == comment.author_id
+    )
 
 
 def delete_comment(viewer: User, comment_id: int) -> Comment:

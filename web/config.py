@@ -98,9 +98,8 @@ def finish(config: dict[str, Any]) -> dict[str, Any]:
         config.get("S3_ACCESS_KEY") and config.get("S3_SECRET_KEY")
     ):
         raise ConfigError("S3_ENDPOINT is set: S3_ACCESS_KEY and S3_SECRET_KEY must be set too")
-    for name in ("PUBLIC_BUCKET",):
-        if not BUCKET_NAME.match(config[name]):
-            raise ConfigError(f"{name} {config[name]!r} is not a valid bucket name")
+    if not BUCKET_NAME.match(config["PUBLIC_BUCKET"]):
+        raise ConfigError(f"PUBLIC_BUCKET {config['PUBLIC_BUCKET']!r} is not a valid bucket name")
     prefix = config["USER_BUCKET_PREFIX"]
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,30}", prefix):
         raise ConfigError(

@@ -70,10 +70,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):  # noqa: ANN202
-        if exc.code is None or exc.code >= 500 and not isinstance(exc, InternalServerError):
+        # A 500 goes to server_error (Flask picks the handler of the closest class).
+        if exc.code is None or exc.code >= 500:
             return render_error(exc.code or 500, exc.name, exc.description or exc.name)
-        if isinstance(exc, InternalServerError):
-            return server_error(exc)
         body, status = render_error(exc.code, exc.name, _message(exc))
         valid = getattr(exc, "valid_methods", None)
         headers = {"Allow": ", ".join(valid)} if exc.code == 405 and valid else {}

@@ -190,7 +190,7 @@ def exif_summary(exif: Image.Exif) -> tuple[str | None, str | None, str | None]:
     sub = exif.get_ifd(TAG_EXIF_IFD) if TAG_EXIF_IFD in exif else {}
     taken = _text(sub.get(TAG_DATETIME_ORIGINAL)) or _text(exif.get(TAG_DATETIME))
     gps = _gps_text(exif.get_ifd(TAG_GPS_IFD)) if TAG_GPS_IFD in exif else None
-    return (camera or None)[:200] if camera else None, (taken or None), gps
+    return camera[:200] or None, taken, gps
 
 
 def _text(value: object) -> str | None:

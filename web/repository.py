@@ -84,6 +84,18 @@ TRY_AGAIN = "The image store is not answering right now. Nothing was changed; pl
 
 
 @contextmanager
+def claiming_name(taken: str, busy: str = TRY_AGAIN) -> Iterator[None]:
+    """Around a commit that claims a name: the unique constraint refuses a taken name
+    (NameTaken with ``taken``, nothing changed); a database failure is Unavailable."""
+    try:
+        with backend_failures(busy):
+            yield
+    except IntegrityError:
+        db.session.rollback()
+        raise NameTaken(taken) from None
+
+
+@contextmanager
 def backend_failures(message: str = TRY_AGAIN) -> Iterator[None]:
     try:
         yield
@@ -170,7 +182,6 @@ class _Prepared:
     thumb: str | None = None
     thumb_size: tuple[int, int] | None = None
     has_gps: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def upload(owner: User, stream: BinaryIO, client_filename: str, visibility: str) -> UploadResult:
@@ -255,16 +266,9 @@ def _claim(owner: User, filename: str, visibility: str, prepared: _Prepared) -> 
         has_gps=prepared.has_gps,
         gps=info.gps,
     )
-    session = db.session
-    session.add(image)
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise NameTaken(name_taken_message(visibility, filename)) from None
-    except OperationalError as exc:
-        session.rollback()
-        raise Unavailable(TRY_AGAIN) from exc
+    with claiming_name(name_taken_message(visibility, filename)):
+        db.session.add(image)
+        db.session.commit()
     return image
 
 
@@ -621,7 +625,7 @@ def move_image(
         return image
     old = {c: getattr(image, c) for c in ("filename", "visibility", "scope")}
     session = db.session
-    try:
+    with claiming_name(name_taken_message(new_visibility, new_name)):
         marked = session.execute(
             update(Image)
             .where(Image.id == image.id, Image.state == READY)
@@ -638,12 +642,6 @@ def move_image(
             raise NotFound("This image is already being deleted or changed.")
         session.add(_tombstone(image, old))
         session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise NameTaken(name_taken_message(new_visibility, new_name)) from None
-    except OperationalError as exc:
-        session.rollback()
-        raise Unavailable(TRY_AGAIN) from exc
     session.refresh(image)
     try:
         finish_move(image)

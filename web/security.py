@@ -69,6 +69,4 @@ def csrf_after_login(app: Flask) -> None:
         view = app.view_functions.get(request.endpoint or "")
         if getattr(view, "requires_login", False) and not flask_login.current_user.is_authenticated:
             return  # the view answers with the login redirect; nothing is changed
-        if getattr(view, "csrf_exempt", False):
-            return
         csrf.protect()

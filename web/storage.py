@@ -7,6 +7,7 @@ Every failure of the backend surfaces as ``StorageError``.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import os
@@ -239,15 +240,23 @@ class S3Store:
             http_client=http,
         )
 
-    def _call(self, action: str, func, *args, **kwargs):  # noqa: ANN001, ANN202 - thin wrapper
+    @contextlib.contextmanager
+    def _errors(self, action: str, tolerate: tuple[str, ...] = ()) -> Iterator[None]:
+        """Turn the client's errors into ours; S3 error codes in ``tolerate`` are success."""
         try:
-            return func(*args, **kwargs)
+            yield
         except S3Error as exc:
+            if exc.code in tolerate:
+                return
             if exc.code in ("NoSuchKey", "NoSuchObject"):
                 raise ObjectMissing(f"{action}: {exc.code}") from exc
             raise StorageError(f"could not {action}: {exc.code}") from exc
         except (MinioException, urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
             raise StorageError(f"could not {action}: {exc}") from exc
+
+    def _call(self, action: str, func, *args, **kwargs):  # noqa: ANN001, ANN202 - thin wrapper
+        with self._errors(action):
+            return func(*args, **kwargs)
 
     def ping(self) -> None:
         self._call("reach the object store", self.client.list_buckets)
@@ -256,13 +265,10 @@ class S3Store:
         check_bucket(bucket)
         if self._call("check a bucket", self.client.bucket_exists, bucket):
             return
-        try:
+        # Another process may create it between the check and here: that is success.
+        already = ("BucketAlreadyOwnedByYou", "BucketAlreadyExists")
+        with self._errors(f"create bucket {bucket}", already):
             self.client.make_bucket(bucket)
-        except S3Error as exc:
-            if exc.code not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
-                raise StorageError(f"could not create bucket {bucket}: {exc.code}") from exc
-        except (MinioException, urllib3.exceptions.HTTPError, OSError) as exc:
-            raise StorageError(f"could not create bucket {bucket}: {exc}") from exc
 
     def remove_bucket(self, bucket: str) -> None:
         check_bucket(bucket)
@@ -270,13 +276,8 @@ class S3Store:
             return
         for info in self.list(bucket):
             self.remove(bucket, info.key)
-        try:
+        with self._errors(f"remove bucket {bucket}", ("NoSuchBucket",)):
             self.client.remove_bucket(bucket)
-        except S3Error as exc:
-            if exc.code != "NoSuchBucket":
-                raise StorageError(f"could not remove bucket {bucket}: {exc.code}") from exc
-        except (MinioException, urllib3.exceptions.HTTPError, OSError) as exc:
-            raise StorageError(f"could not remove bucket {bucket}: {exc}") from exc
 
     def bucket_exists(self, bucket: str) -> bool:
         return bool(self._call("check a bucket", self.client.bucket_exists, check_bucket(bucket)))

@@ -13,15 +13,14 @@ import re
 
 from flask import current_app
 from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
 
 from .extensions import db, storage
 from .models import ACTIVE, DELETING, Image, User, utcnow
 from .repository import (
-    NameTaken,
     RuleError,
     Unavailable,
     backend_failures,
+    claiming_name,
     finished_by_fsck,
     remove_objects,
 )
@@ -128,15 +127,11 @@ def register(name: str, username: str, email: str, password: str) -> User:
     )
     user.set_password(password)
     session = db.session
-    session.add(user)
-    try:
+    with claiming_name(
+        "This username is already taken.", "The database is not answering; please try again."
+    ):
+        session.add(user)
         session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise NameTaken("This username is already taken.") from None
-    except OperationalError as exc:
-        session.rollback()
-        raise Unavailable("The database is not answering; please try again.") from exc
     try:
         storage.store.ensure_bucket(user.bucket)
     except StorageError as exc:

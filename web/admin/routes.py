@@ -125,7 +125,7 @@ def change_role(user_id: int, change: str) -> Response:
 @admin_required
 def delete_image(image_id: int) -> Response:
     image = repository.get_image(image_id, current_user)
-    accounts.delete_image(current_user, image)
+    repository.delete_image(current_user, image)  # audited there, as from any page
     flash(f"Deleted “{image.filename}” of {image.owner.username}.", "success")
     return redirect(url_for("admin.user", user_id=image.owner_id), code=303)
 
