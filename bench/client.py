@@ -118,48 +118,43 @@ class User:
         return "; ".join(f"{k}={v}" for k, v in self.cookies.items())
 
 
-def signup(base: str, prefix: str = "bench") -> User:
-    """Create an account through the sign-up form, as a browser would."""
-    username = f"{prefix}{secrets.token_hex(4)}"
+def _submit_form(base: str, path: str, fields: dict[str, str], username: str, what: str) -> User:
+    """GET a form page for its CSRF token, POST ``fields`` as a browser would, expect the
+    redirect that means success; the session is then signed in as ``username``."""
     session = requests.Session()
-    page = _expect(session.get(base + "/signin", timeout=TIMEOUT), 200, what="GET /signin")
+    page = _expect(session.get(base + path, timeout=TIMEOUT), 200, what=f"GET {path}")
     token = parse(page.text).csrf_token
     if not token:
-        raise BenchError("no csrf_token on /signin")
+        raise BenchError(f"no csrf_token on {path}")
     response = session.post(
-        base + "/signin",
-        data={
-            "name": f"Bench {username}",
-            "username": username,
-            "email": f"{username}@example.org",
-            "password": PASSWORD,
-            "confirm_password": PASSWORD,
-            "csrf_token": token,
-        },
+        base + path,
+        data={**fields, "csrf_token": token},
         allow_redirects=False,
         timeout=TIMEOUT,
     )
-    _expect(response, 302, 303, what=f"sign-up of {username}")
+    _expect(response, 302, 303, what=what)
     user = User(base, username, session)
     user.refresh_token()
     return user
+
+
+def signup(base: str, prefix: str = "bench") -> User:
+    """Create an account through the sign-up form, as a browser would."""
+    username = f"{prefix}{secrets.token_hex(4)}"
+    fields = {
+        "name": f"Bench {username}",
+        "username": username,
+        "email": f"{username}@example.org",
+        "password": PASSWORD,
+        "confirm_password": PASSWORD,
+    }
+    return _submit_form(base, "/signin", fields, username, f"sign-up of {username}")
 
 
 def login(base: str, username: str) -> User:
     """Log an existing account in with a new browser session (the login form)."""
-    session = requests.Session()
-    page = _expect(session.get(base + "/login", timeout=TIMEOUT), 200, what="GET /login")
-    token = parse(page.text).csrf_token
-    response = session.post(
-        base + "/login",
-        data={"username": username, "password": PASSWORD, "csrf_token": token or ""},
-        allow_redirects=False,
-        timeout=TIMEOUT,
-    )
-    _expect(response, 302, 303, what=f"login of {username}")
-    user = User(base, username, session)
-    user.refresh_token()
-    return user
+    fields = {"username": username, "password": PASSWORD}
+    return _submit_form(base, "/login", fields, username, f"login of {username}")
 
 
 def absolute(base: str, link: str) -> str:

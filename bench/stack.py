@@ -141,19 +141,7 @@ def raw_bucket(be: Backend) -> str:
 
 
 def minio_client(s3: services.S3Server, pool: int = 32):  # noqa: ANN201 - minio.Minio
-    import urllib3
-    from minio import Minio
-
-    http = urllib3.PoolManager(
-        timeout=urllib3.Timeout(connect=5.0, read=60.0), maxsize=pool, retries=False
-    )
-    return Minio(
-        s3.endpoint,
-        access_key=s3.access_key,
-        secret_key=s3.secret_key,
-        secure=False,
-        http_client=http,
-    )
+    return services.minio_client(s3, read=60.0, pool=pool)
 
 
 def _remove_buckets(s3: services.S3Server, prefixes: tuple[str, ...]) -> None:

@@ -159,6 +159,15 @@ def make_user(
         return user
 
 
+def signed_in(app: Flask, username: str) -> FlaskClient:
+    """A new user and a browser of theirs, logged in."""
+    make_user(app, username)
+    client = app.test_client()
+    response = client.post("/login", data={"username": username, "password": PASSWORD})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client
+
+
 def upload(
     client: FlaskClient,
     filename: str = "photo.png",

@@ -377,10 +377,11 @@ class S3Server:
     secret_key: str
 
 
-def _probe_client(server: S3Server) -> Minio:
-    """Return a minio client with short timeouts and no retries (for bounded polling)."""
+def minio_client(server: S3Server, read: float = 5.0, pool: int = 2) -> Minio:
+    """A minio client with bounded timeouts and no retries (the client's default retries
+    500s for minutes, which hides a server that is still starting)."""
     http = urllib3.PoolManager(
-        timeout=urllib3.Timeout(connect=2.0, read=5.0), retries=False, maxsize=2
+        timeout=urllib3.Timeout(connect=2.0, read=read), retries=False, maxsize=pool
     )
     return Minio(
         server.endpoint,
@@ -393,7 +394,7 @@ def _probe_client(server: S3Server) -> Minio:
 
 def _s3_round_trip(server: S3Server) -> str | None:
     """Try make_bucket + put + remove + remove_bucket once; return None or the error."""
-    client = _probe_client(server)
+    client = minio_client(server)
     bucket = f"svc-ready-{secrets.token_hex(6)}"
     try:
         client.make_bucket(bucket)

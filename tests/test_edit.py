@@ -8,7 +8,14 @@ import re
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from tests.conftest import PASSWORD, flashes, image_bytes, image_rows, make_user, objects, upload
+from tests.conftest import (
+    flashes,
+    image_bytes,
+    image_rows,
+    objects,
+    signed_in,
+    upload,
+)
 from web import fsck
 from web.extensions import db
 from web.storage import StorageError
@@ -72,9 +79,7 @@ def test_rename_to_a_taken_name_is_refused_and_changes_nothing(app, alice, clien
 
 
 def test_going_public_with_a_name_someone_else_has_is_refused(app, alice, client):
-    other = app.test_client()
-    make_user(app, "bob")
-    other.post("/login", data={"username": "bob", "password": PASSWORD})
+    other = signed_in(app, "bob")
     upload(other, "same.png", visibility="public")
     upload(client, "same.png", visibility="private")
     response = edit(client, only_id(client), "same.png", "public")

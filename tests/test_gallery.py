@@ -8,7 +8,7 @@ import re
 import pytest
 from PIL import Image
 
-from tests.conftest import flashes, image_bytes, image_rows, make_user, objects, upload
+from tests.conftest import flashes, image_bytes, image_rows, objects, signed_in, upload
 
 
 def img_tags(response) -> list[str]:
@@ -80,9 +80,7 @@ def test_every_user_sees_public_images_but_only_their_own_private_ones(app, auth
     auth.signup("alice")
     upload(client, "shared.png", visibility="public")
     upload(client, "secret.png", visibility="private")
-    other = app.test_client()
-    make_user(app, "bob")
-    other.post("/login", data={"username": "bob", "password": "Quiet-harbor-lantern-42"})
+    other = signed_in(app, "bob")
     html = other.get("/myfiles").get_data(as_text=True)
     assert "shared.png" in html
     assert "secret.png" not in html
@@ -98,9 +96,7 @@ def test_anonymous_upload_goes_to_login_and_stores_nothing(app, client):
 def test_public_name_is_unique_across_users(app, auth, client):
     auth.signup("alice")
     upload(client, "sunset.png", visibility="public")
-    other = app.test_client()
-    make_user(app, "bob")
-    other.post("/login", data={"username": "bob", "password": "Quiet-harbor-lantern-42"})
+    other = signed_in(app, "bob")
     before = objects(app)
     response = upload(other, "sunset.png", visibility="public")
     assert response.status_code == 409
@@ -124,9 +120,7 @@ def test_private_name_is_unique_per_user(app, auth, client):
 def test_two_users_may_have_private_images_of_the_same_name(app, auth, client):
     auth.signup("alice")
     upload(client, "me.png", visibility="private")
-    other = app.test_client()
-    make_user(app, "bob")
-    other.post("/login", data={"username": "bob", "password": "Quiet-harbor-lantern-42"})
+    other = signed_in(app, "bob")
     assert upload(other, "me.png", visibility="private").status_code == 303
     assert len(image_rows(app)) == 2
 

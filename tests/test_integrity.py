@@ -17,6 +17,7 @@ from tests.conftest import (
     image_rows,
     make_user,
     objects,
+    signed_in,
     upload,
 )
 from web import fsck
@@ -289,9 +290,7 @@ def test_thumbnails_come_from_the_worker_cache_after_the_permission_check(
 
     monkeypatch.setattr(store, "open", fail_open)
     assert client.get(f"/image/{image_id}/thumb").data == first
-    stranger = app.test_client()
-    make_user(app, "bob")
-    stranger.post("/login", data={"username": "bob", "password": PASSWORD})
+    stranger = signed_in(app, "bob")
     assert stranger.get(f"/image/{image_id}/thumb").status_code == 404
     monkeypatch.undo()
     client.post("/delete", data={"filename": "p.png", "visibility": "private"})

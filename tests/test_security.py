@@ -14,7 +14,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import func
 
-from tests.conftest import PASSWORD, flashes, image_bytes, image_rows, make_user, objects, upload
+from tests.conftest import (
+    PASSWORD,
+    flashes,
+    image_bytes,
+    image_rows,
+    make_user,
+    objects,
+    signed_in,
+    upload,
+)
 from web import repository
 from web.extensions import db
 from web.models import Image
@@ -28,12 +37,11 @@ SECRET_NAME = "owner-secret-name.png"
 @pytest.fixture
 def world(app):
     """An owner with one image of the visibility under test, another user, a visitor."""
-    owner, other = app.test_client(), app.test_client()
-    make_user(app, "owner")
-    make_user(app, "other")
-    owner.post("/login", data={"username": "owner", "password": PASSWORD})
-    other.post("/login", data={"username": "other", "password": PASSWORD})
-    return {"owner": owner, "other": other, "anonymous": app.test_client()}
+    return {
+        "owner": signed_in(app, "owner"),
+        "other": signed_in(app, "other"),
+        "anonymous": app.test_client(),
+    }
 
 
 def add_image(app, client, visibility):
