@@ -398,6 +398,16 @@ def expect_uploaded(tab: Tab, rows: list[Locator]) -> None:
     _expect_bars_full(tab, rows)
 
 
+def upload_public_and_private(
+    tab: Tab, folder: Path, public_name: str, private_name: str, seed: int
+) -> None:
+    """Drop one public and one private picture (seeds ``seed`` and ``seed + 1``) and wait
+    until both are uploaded."""
+    expect_uploaded(tab, drop_files(tab, [write_landscape(folder, public_name, seed)]))
+    private = write_landscape(folder, private_name, seed + 1)
+    expect_uploaded(tab, drop_files(tab, [private], "private"))
+
+
 def expect_failed(tab: Tab, row: Locator, message: str | re.Pattern[str]) -> None:
     expect(row).to_have_attribute("data-result", "failed", timeout=UPLOAD_TIMEOUT)
     expect(row.locator(".upload-status")).to_contain_text(message)

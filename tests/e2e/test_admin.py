@@ -8,8 +8,6 @@ import pytest
 from playwright.sync_api import expect
 
 from .helpers import (
-    drop_files,
-    expect_uploaded,
     fill_login,
     image_id,
     log_in,
@@ -18,7 +16,7 @@ from .helpers import (
     refresh_gallery,
     sign_up,
     unique,
-    write_landscape,
+    upload_public_and_private,
 )
 
 pytestmark = pytest.mark.e2e
@@ -30,9 +28,7 @@ def test_admin_deletes_a_user(open_tab, server, tmp_path):
     victim = sign_up(victim_tab)
     tag = unique("")
     public_name, private_name = f"gone-{tag}.png", f"gone-private-{tag}.png"
-    expect_uploaded(victim_tab, drop_files(victim_tab, [write_landscape(tmp_path, public_name, 1)]))
-    private = write_landscape(tmp_path, private_name, 2)
-    expect_uploaded(victim_tab, drop_files(victim_tab, [private], "private"))
+    upload_public_and_private(victim_tab, tmp_path, public_name, private_name, 1)
     refresh_gallery(victim_tab)
     public_id = image_id(victim_tab, "public", public_name)
     private_id = image_id(victim_tab, "private", private_name)
@@ -91,9 +87,7 @@ def test_comment_on_a_public_image(open_tab, server, tmp_path):
     alice = sign_up(alice_tab)
     tag = unique("")
     name, private_name = f"talk-{tag}.png", f"quiet-{tag}.png"
-    expect_uploaded(alice_tab, drop_files(alice_tab, [write_landscape(tmp_path, name, 2)]))
-    quiet = write_landscape(tmp_path, private_name, 3)
-    expect_uploaded(alice_tab, drop_files(alice_tab, [quiet], "private"))
+    upload_public_and_private(alice_tab, tmp_path, name, private_name, 2)
 
     bob_tab = open_tab(server)
     page = bob_tab.page

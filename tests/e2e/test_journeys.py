@@ -25,6 +25,7 @@ from .helpers import (
     refresh_gallery,
     sign_up,
     unique,
+    upload_public_and_private,
     write_landscape,
     write_not_an_image,
     write_oversized,
@@ -45,9 +46,7 @@ def test_private_image_is_invisible_to_another_user(open_tab, server, tmp_path):
     sign_up(alice)
     tag = unique("")
     public_name, private_name = f"shared-{tag}.png", f"secret-{tag}.png"
-    expect_uploaded(alice, drop_files(alice, [write_landscape(tmp_path, public_name, 3)]))
-    secret = write_landscape(tmp_path, private_name, 4)
-    expect_uploaded(alice, drop_files(alice, [secret], "private"))
+    upload_public_and_private(alice, tmp_path, public_name, private_name, 3)
     refresh_gallery(alice)
     expect_thumbnail_shown(alice, "public", public_name)
     expect_thumbnail_shown(alice, "private", private_name)
