@@ -143,6 +143,27 @@ class Table:
         self.lines.append(f"   {text}")
 
 
+# Gallery rows after "first page p50" at each size: (label, path of the figure under
+# that size, (baseline at the first size?, path of the baseline figure)).
+GALLERY_DETAIL_ROWS = (
+    ("first page p95 ms", ("first", "p95_ms"), (True, "first", "p95_ms")),
+    ("deep page (middle) p50 ms", ("deep", "p50_ms"), (True, "deep", "p50_ms")),
+    ("deep page p95 ms", ("deep", "p95_ms"), (True, "deep", "p95_ms")),
+    ("  queries of first page p50 ms", ("service_first", "p50_ms"), (False, "first", "p50_ms")),
+    (
+        "    of which usage() p50 ms",
+        ("service_first", "usage_p50_ms"),
+        (False, "service_first", "p50_ms"),
+    ),
+    ("  queries of deep page p50 ms", ("service_deep", "p50_ms"), (False, "deep", "p50_ms")),
+    (
+        "    of which list_images(public) p50 ms",
+        ("service_deep", "list_public_p50_ms"),
+        (False, "service_deep", "p50_ms"),
+    ),
+)
+
+
 def build(results: dict[str, Any], quick: bool) -> Table:
     backends = [b for b in BACKENDS if b in results["backends"]]
     table = Table(backends)
@@ -239,69 +260,18 @@ def build(results: dict[str, Any], quick: bool) -> Table:
                     target="gallery_ratio",
                     target_value=lambda c: c[2],
                 )
-            table.row(
-                f"first page p95 ms @ {size:,}",
-                cells(
-                    lambda d, s=s: _cell(
-                        d["gallery"]["sizes"][s]["first"]["p95_ms"],
-                        d["gallery"]["sizes"][first]["first"]["p95_ms"],
-                    )
-                ),
-            )
-            table.row(
-                f"deep page (middle) p50 ms @ {size:,}",
-                cells(
-                    lambda d, s=s: _cell(
-                        d["gallery"]["sizes"][s]["deep"]["p50_ms"],
-                        d["gallery"]["sizes"][first]["deep"]["p50_ms"],
-                    )
-                ),
-            )
-            table.row(
-                f"deep page p95 ms @ {size:,}",
-                cells(
-                    lambda d, s=s: _cell(
-                        d["gallery"]["sizes"][s]["deep"]["p95_ms"],
-                        d["gallery"]["sizes"][first]["deep"]["p95_ms"],
-                    )
-                ),
-            )
-            table.row(
-                f"  queries of first page p50 ms @ {size:,}",
-                cells(
-                    lambda d, s=s: _cell(
-                        d["gallery"]["sizes"][s]["service_first"]["p50_ms"],
-                        d["gallery"]["sizes"][s]["first"]["p50_ms"],
-                    )
-                ),
-            )
-            table.row(
-                f"    of which usage() p50 ms @ {size:,}",
-                cells(
-                    lambda d, s=s: _cell(
-                        d["gallery"]["sizes"][s]["service_first"]["usage_p50_ms"],
-                        d["gallery"]["sizes"][s]["service_first"]["p50_ms"],
-                    )
-                ),
-            )
-            table.row(
-                f"  queries of deep page p50 ms @ {size:,}",
-                cells(
-                    lambda d, s=s: _cell(
-                        d["gallery"]["sizes"][s]["service_deep"]["p50_ms"],
-                        d["gallery"]["sizes"][s]["deep"]["p50_ms"],
-                    )
-                ),
-            )
-            table.row(
-                f"    of which list_images(public) p50 ms @ {size:,}",
-                cells(
-                    lambda d, s=s: _cell(
-                        d["gallery"]["sizes"][s]["service_deep"]["list_public_p50_ms"],
-                        d["gallery"]["sizes"][s]["service_deep"]["p50_ms"],
-                    )
-                ),
-            )
+            for label, figure, baseline in GALLERY_DETAIL_ROWS:
+                table.row(
+                    f"{label} @ {size:,}",
+                    cells(
+                        lambda d, s=s, figure=figure, baseline=baseline: _cell(
+                            d["gallery"]["sizes"][s][figure[0]][figure[1]],
+                            d["gallery"]["sizes"][first if baseline[0] else s][baseline[1]][
+                                baseline[2]
+                            ],
+                        )
+                    ),
+                )
         n = _first(r, "gallery", "requests_per_figure").get("requests_per_figure")
         table.note(
             f"{n} requests per figure, one client, keep-alive; 48 images a page; deep = "
