@@ -34,11 +34,13 @@ run: install
 ## make test: install what the tests need, start MariaDB/SeaweedFS/Chromium as needed, run all
 test: install-dev system-deps
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 lint: install-dev
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check web tests bench
+	$(BIN)/lint-imports
+	$(BIN)/ruff format --check web tests bench support
 
 ## make bench PHOTOS=folder: the benchmarks (not part of make test)
 bench: install-dev system-deps

@@ -9,10 +9,8 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import io
-import json
 import os
 import re
 import secrets
@@ -27,6 +25,9 @@ from urllib.parse import urlsplit
 
 import requests
 from sqlalchemy import create_engine, func, insert, select, update
+
+from web.paging import decode_cursor, encode_cursor
+from web.rules import RuleError
 
 from . import client, machine, stack
 from .stats import ratio, summary_ms
@@ -425,16 +426,6 @@ def uploads(
 # --------------------------------------------------------------------------- 4. gallery
 
 
-def encode_cursor(value: Any, last_id: int) -> str:
-    """The ``public_after`` cursor as web/repository.py's _encode_cursor makes it."""
-    raw = json.dumps([value, last_id], ensure_ascii=False).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> Any:
-    return json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-
-
 class Gallery:
     """Fills the images table in bulk and times the /myfiles pages at each size."""
 
@@ -536,9 +527,9 @@ class Gallery:
         cursor = client.cursor_of(links[0])
         try:
             value = decode_cursor(cursor or "")
-        except ValueError:
-            return {"ok": False, "why": f"cursor {cursor!r} is not base64 JSON"}
-        ok = isinstance(value, list) and len(value) == 2 and value[0] == value[1]
+        except RuleError:
+            return {"ok": False, "why": f"cursor {cursor!r} is not a valid page link"}
+        ok = value is not None and value[0] == value[1]
         followed = self.owner.session.get(
             client.absolute(self.server.url, links[0]), timeout=client.TIMEOUT
         )
@@ -574,8 +565,8 @@ class Gallery:
         return summary_ms(durations)
 
     def time_service(self, cursor: str | None, n: int) -> dict[str, Any]:
-        """The three repository calls of /myfiles, in this process, each timed."""
-        from web import repository
+        """The three service calls of /myfiles, in this process, each timed."""
+        from web.images import listing, usage
 
         owner = SimpleNamespace(id=self.owner_id)
         size = self.app.config["PAGE_SIZE"]
@@ -584,11 +575,11 @@ class Gallery:
         for _ in range(n + 2):
             with self.app.app_context():
                 t0 = time.perf_counter()
-                repository.list_images(0, "date", "", cursor, size)
+                listing.list_images(0, "date", "", cursor, size)
                 t1 = time.perf_counter()
-                repository.list_images(repository.private_scope(owner), "date", "", None, size)
+                listing.list_images(listing.private_scope(owner), "date", "", None, size)
                 t2 = time.perf_counter()
-                repository.usage(owner)
+                usage.usage(owner)
                 t3 = time.perf_counter()
             parts["list_public"].append(t1 - t0)
             parts["list_private"].append(t2 - t1)

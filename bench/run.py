@@ -15,6 +15,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from support import mysql
+from support.s3 import s3_server
+
 from . import client, machine, phases, report, stack
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -228,11 +231,9 @@ def main(argv: list[str] | None = None) -> int:
                 try:
                     mysql_base = s3 = None
                     if name == stack.MYSQL_S3:
-                        from tests import services
-
                         print("  starting MySQL/MariaDB and SeaweedFS ...", flush=True)
-                        mysql_base = services_stack.enter_context(services.mysql_server())
-                        s3 = services_stack.enter_context(services.s3_server())
+                        mysql_base = services_stack.enter_context(mysql.mysql_server())
+                        s3 = services_stack.enter_context(s3_server())
                     with stack.backend(name, mysql_base, s3) as be:
                         results["backends"][name] = run_backend(
                             be, plan, photos, args.profile, errors

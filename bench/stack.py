@@ -1,7 +1,8 @@
 """What the benchmark starts: a backend (embedded or mysql-s3) and gunicorn serving the app.
 
 Every process is started in its own session (process group) and stopped with SIGTERM,
-then SIGKILL after a bounded wait, so that nothing outlives the run.
+then SIGKILL after a bounded wait, so that nothing outlives the run (``support.processes``;
+the servers themselves come from ``support.mysql``, ``support.s3`` and ``support.gunicorn``).
 """
 
 from __future__ import annotations
@@ -21,14 +22,15 @@ from pathlib import Path
 
 import requests
 
-from tests import services
+from support import gunicorn, mysql
+from support.s3 import S3Server
+from support.s3 import minio_client as s3_minio_client
 from web import config as web_config
 
 from . import machine
 
 ROOT = machine.ROOT
 BIN = Path(sys.executable).parent
-HOST = "127.0.0.1"
 EMBEDDED, MYSQL_S3 = "embedded", "mysql-s3"
 BACKENDS = (EMBEDDED, MYSQL_S3)
 SERVER_START_TIMEOUT = 60.0
@@ -44,7 +46,7 @@ class Backend:
     workdir: Path
     data_dir: Path
     database_url: str
-    s3: services.S3Server | None
+    s3: S3Server | None
     public_bucket: str
     user_prefix: str
     raw_dir: Path  # baseline writes of the embedded backend go here (same filesystem)
@@ -64,7 +66,7 @@ class Backend:
 
 @contextlib.contextmanager
 def backend(
-    name: str, mysql_base: str | None = None, s3: services.S3Server | None = None
+    name: str, mysql_base: str | None = None, s3: S3Server | None = None
 ) -> Iterator[Backend]:
     """A fresh backend: a temp DATA_DIR, and for mysql-s3 a fresh database and buckets."""
     workdir = Path(tempfile.mkdtemp(prefix=f"imgrepo-bench-{name}-"))
@@ -86,7 +88,7 @@ def backend(
         if name == MYSQL_S3:
             if mysql_base is None or s3 is None:
                 raise ValueError("the mysql-s3 backend needs a MySQL server and an S3 server")
-            database_url = services.create_database(mysql_base)
+            database_url = mysql.create_database(mysql_base)
             settings.update(
                 DATABASE_URL=database_url,
                 S3_ENDPOINT=s3.endpoint,
@@ -111,7 +113,7 @@ def backend(
     finally:
         if database_url:
             with contextlib.suppress(Exception):
-                services.drop_database(database_url)
+                mysql.drop_database(database_url)
         if name == MYSQL_S3 and s3 is not None:
             _remove_buckets(s3, (f"benchpub-{token}", f"bu{token}-", f"benchraw-{token}"))
         shutil.rmtree(workdir, ignore_errors=True)
@@ -119,20 +121,7 @@ def backend(
 
 def migrate(be: Backend) -> None:
     """``flask --app web upgrade-db`` with the backend's environment."""
-    result = subprocess.run(
-        [str(BIN / "flask"), "--app", "web", "upgrade-db"],
-        cwd=ROOT,
-        env=be.env(),
-        capture_output=True,
-        text=True,
-        timeout=MIGRATE_TIMEOUT,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(
-            f"flask upgrade-db failed on {be.name} (exit {result.returncode}):\n"
-            f"{result.stdout[-2000:]}\n{result.stderr[-4000:]}"
-        )
+    gunicorn.run_flask(["upgrade-db"], be.env(), timeout=MIGRATE_TIMEOUT)
 
 
 def raw_bucket(be: Backend) -> str:
@@ -140,11 +129,11 @@ def raw_bucket(be: Backend) -> str:
     return "benchraw-" + be.public_bucket.split("-", 1)[1]
 
 
-def minio_client(s3: services.S3Server, pool: int = 32):  # noqa: ANN201 - minio.Minio
-    return services.minio_client(s3, read=60.0, pool=pool)
+def minio_client(s3: S3Server, pool: int = 32):  # noqa: ANN201 - minio.Minio
+    return s3_minio_client(s3, read=60.0, pool=pool)
 
 
-def _remove_buckets(s3: services.S3Server, prefixes: tuple[str, ...]) -> None:
+def _remove_buckets(s3: S3Server, prefixes: tuple[str, ...]) -> None:
     """Remove the run's buckets and their objects (matters on a shared TEST_S3_ENDPOINT)."""
     try:
         client = minio_client(s3)
@@ -159,97 +148,51 @@ def _remove_buckets(s3: services.S3Server, prefixes: tuple[str, ...]) -> None:
         print(f"  (could not remove the benchmark's buckets: {exc})", file=sys.stderr)
 
 
-class Server:
-    """gunicorn serving ``web:create_app()`` with web/gunicorn_conf.py on a free port."""
+class Server(gunicorn.Gunicorn):
+    """gunicorn serving ``web:create_app()`` with web/gunicorn_conf.py on a free port.
+
+    Ready once every worker runs and ``/health`` answers 200; then every worker is warmed.
+    """
 
     def __init__(self, be: Backend, workers: int = 2, label: str = "app", **env: str) -> None:
-        self.port = services.free_port()
-        self.url = f"http://{HOST}:{self.port}"
+        super().__init__(
+            be.env(GUNICORN_WORKERS=str(workers), **env),
+            be.workdir,
+            label=f"gunicorn-{label}",
+            start_timeout=SERVER_START_TIMEOUT,
+            stop_timeout=SERVER_STOP_TIMEOUT,
+        )
         self.workers = workers
-        self.log_path = be.workdir / f"gunicorn-{label}-{self.port}.log"
-        self.env = be.env(HOST=HOST, PORT=str(self.port), GUNICORN_WORKERS=str(workers), **env)
-        self.proc: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> Server:
         self.start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def ready(self) -> bool:
+        return len(self.worker_pids()) == self.workers and super().ready()
 
     def start(self) -> None:
-        with self.log_path.open("wb") as log:
-            self.proc = subprocess.Popen(
-                [
-                    str(BIN / "gunicorn"),
-                    "--config",
-                    "web/gunicorn_conf.py",
-                    "web:create_app()",
-                ],
-                cwd=ROOT,
-                env=self.env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + SERVER_START_TIMEOUT
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(
-                    f"gunicorn exited with code {self.proc.returncode}\n{self.log_tail()}"
-                )
-            if len(self.worker_pids()) == self.workers and self._healthy():
-                break
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"gunicorn did not become healthy in time\n{self.log_tail()}")
-            time.sleep(0.1)
+        super().start()
         # Every worker imports the app lazily on its first requests: warm them all.
-        with requests.Session() as session:
-            for _ in range(10 * self.workers):
-                session.get(self.url + "/", timeout=10)
-                session.get(self.url + "/health", timeout=10)
-
-    def _healthy(self) -> bool:
         try:
-            return requests.get(self.url + "/health", timeout=5).status_code == 200
-        except requests.RequestException:
-            return False
+            with requests.Session() as session:
+                for _ in range(10 * self.workers):
+                    session.get(self.url + "/", timeout=10)
+                    session.get(self.url + "/health", timeout=10)
+        except BaseException:
+            self.stop()  # __exit__ does not run when __enter__ fails
+            raise
 
     @property
     def master_pid(self) -> int:
-        assert self.proc is not None
-        return self.proc.pid
+        assert self.process is not None
+        return self.process.pid
 
     def worker_pids(self) -> list[int]:
-        return machine.children(self.master_pid) if self.proc else []
+        return machine.children(self.master_pid) if self.process else []
 
     def all_pids(self) -> list[int]:
         return [self.master_pid, *self.worker_pids()]
-
-    def log_tail(self, lines: int = 30) -> str:
-        try:
-            text = self.log_path.read_text(errors="replace")
-        except OSError:
-            return ""
-        return "\n".join(text.splitlines()[-lines:])
-
-    def stop(self) -> None:
-        proc, self.proc = self.proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=SERVER_STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
-        # Workers are in the master's process group; make sure none is left behind.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
 
 
 @contextlib.contextmanager

@@ -7,12 +7,26 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import PASSWORD, flashes, image_rows, make_user, objects, upload
-from tests.test_admin import audit_rows, break_removes, login_status, user_id, users_by_name
-from tests.test_comments import comment_rows, last_image_id, login, say
-from web import fsck
+from tests.helpers import (
+    PASSWORD,
+    audit_rows,
+    break_removes,
+    comment_rows,
+    flashes,
+    image_rows,
+    last_image_id,
+    login,
+    login_status,
+    make_user,
+    objects,
+    say,
+    upload,
+    user_id,
+    users_by_name,
+)
 from web.extensions import db
 from web.models import DELETING, AuditEntry
+from web.operations import fsck
 
 
 @pytest.fixture

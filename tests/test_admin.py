@@ -10,43 +10,30 @@ import threading
 import pytest
 from sqlalchemy import select, text
 
-from tests.conftest import PASSWORD, flashes, image_rows, make_user, objects, upload
-from tests.test_comments import count_queries, last_image_id, login, say, settings
-from web import accounts, fsck
+from tests.helpers import (
+    PASSWORD,
+    audit_rows,
+    break_removes,
+    count_queries,
+    flashes,
+    image_rows,
+    last_image_id,
+    login,
+    login_status,
+    make_user,
+    objects,
+    say,
+    settings,
+    upload,
+    user_id,
+    users_by_name,
+)
+from web import paging
+from web.accounts import registration, roles
 from web.extensions import db
-from web.models import DELETING, AuditEntry, Comment, User
-from web.repository import Unavailable
-from web.storage import StorageError
-
-
-def users_by_name(app) -> dict[str, tuple]:
-    with app.app_context():
-        rows = db.session.execute(text("SELECT username, is_admin, state FROM users"))
-        return {r[0]: (bool(r[1]), r[2]) for r in rows}
-
-
-def audit_rows(app) -> list[tuple]:
-    """(who, what, target) of every audit entry, oldest first."""
-    with app.app_context():
-        entries = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id))
-        return [(e.actor_username, e.action, e.target) for e in entries]
-
-
-def user_id(app, username: str) -> int:
-    with app.app_context():
-        return db.session.scalar(select(User.id).where(User.username == username))
-
-
-def break_removes(monkeypatch, app, when=lambda bucket, key: True):
-    store = app.extensions["object_store"]
-    real = store.remove
-
-    def remove(bucket, key):
-        if when(bucket, key):
-            raise StorageError("simulated outage")
-        return real(bucket, key)
-
-    monkeypatch.setattr(store, "remove", remove)
+from web.models import DELETING, AuditEntry, Comment
+from web.operations import fsck
+from web.rules import Unavailable
 
 
 @pytest.fixture
@@ -180,7 +167,7 @@ def test_the_user_list_is_searchable_and_paginated(app, world, monkeypatch):
     assert names == ["carla", "carol", "oscar"]
     assert "No users match" in admin.get("/admin?q=nobody").get_data(as_text=True)
     assert "No users match" in admin.get("/admin?q=%25").get_data(as_text=True)  # LIKE escaped
-    monkeypatch.setattr(accounts, "PAGE_SIZE", 2)
+    monkeypatch.setattr(paging, "PAGE_SIZE", 2)
     seen, url = [], "/admin"
     while url:
         html = admin.get(url).get_data(as_text=True)
@@ -237,14 +224,6 @@ def test_deleting_a_user_removes_their_rows_objects_bucket_and_comments(app, wor
         assert db.session.scalars(select(Comment)).all() == []
     assert audit_rows(app) == [("boss", "delete user", "carol")]
     assert login_status(app, "carol") == 200  # refused: the login page again
-
-
-def login_status(app, username: str) -> int:
-    return (
-        app.test_client()
-        .post("/login", data={"username": username, "password": PASSWORD})
-        .status_code
-    )
 
 
 def test_a_deleted_users_open_session_ends(app, world):
@@ -332,10 +311,10 @@ def test_an_admin_may_demote_themselves_while_another_admin_remains(app, world):
 
 def demote_self(app, admin_id: int, outcomes: list[str]) -> None:
     with app.app_context():
-        admin = accounts.get_user(admin_id)
+        admin = registration.get_user(admin_id)
         try:
-            accounts.demote(admin, admin)
-        except accounts.LastAdmin:
+            roles.demote(admin, admin)
+        except roles.LastAdmin:
             outcomes.append("last admin")
         except Unavailable:
             outcomes.append("try again")
@@ -352,7 +331,7 @@ def test_the_last_two_admins_demoting_themselves_at_once_leave_one_admin(app, mo
     make_user(app, "ann", is_admin=True)
     make_user(app, "ben", is_admin=True)
     ann, ben = user_id(app, "ann"), user_id(app, "ben")
-    count_admins = accounts._keep_an_admin
+    count_admins = roles.keep_an_admin
     both_changed, outcomes = threading.Barrier(2), []
 
     def paused(message: str) -> None:
@@ -360,7 +339,7 @@ def test_the_last_two_admins_demoting_themselves_at_once_leave_one_admin(app, mo
             both_changed.wait(timeout=1)
         count_admins(message)
 
-    monkeypatch.setattr(accounts, "_keep_an_admin", paused)
+    monkeypatch.setattr(roles, "keep_an_admin", paused)
     threads = [threading.Thread(target=demote_self, args=(app, a, outcomes)) for a in (ann, ben)]
     for t in threads:
         t.start()
@@ -430,7 +409,7 @@ def test_the_audit_log_is_shown_newest_first_and_paginated(app, world, monkeypat
     admin.post(f"/admin/users/{world['carol']}/promote")
     admin.post(f"/admin/users/{world['carol']}/demote")
     admin.post(f"/admin/images/{world['image']}/delete")
-    monkeypatch.setattr(accounts, "PAGE_SIZE", 2)
+    monkeypatch.setattr(paging, "PAGE_SIZE", 2)
     first = admin.get("/admin/audit").get_data(as_text=True)
     rows = re.findall(r"<td>(boss)</td>\s*<td>([^<]+)</td>\s*<td[^>]*>([^<]+)</td>", first)
     assert [r[1] for r in rows] == ["delete image", "demote"]

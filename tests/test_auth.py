@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import PASSWORD, flashes, make_user
+from tests.helpers import PASSWORD, flashes, make_user
 from web.extensions import db, storage
 from web.models import User
 

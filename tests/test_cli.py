@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import inspect
 
-from tests.conftest import image_rows, objects
+from tests.helpers import image_rows, objects
 from web import create_app, migrate
 from web.extensions import db
 

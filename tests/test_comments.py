@@ -3,65 +3,30 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, func, select, text
+from sqlalchemy import select, text
 
-from tests.conftest import PASSWORD, flashes, make_user, upload
-from web import comments
+from tests.helpers import (
+    comment_rows,
+    count_queries,
+    flashes,
+    last_image_id,
+    login,
+    make_user,
+    say,
+    settings,
+    upload,
+)
+from web.comments import threads
 from web.extensions import db
-from web.models import AuditEntry, Comment, Image, User
-
-
-@contextmanager
-def count_queries(app) -> Iterator[list[str]]:
-    """The SQL statements the application runs inside the block."""
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, *args):  # noqa: ANN001
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-
-
-def last_image_id(app) -> int:
-    with app.app_context():
-        return db.session.scalar(select(func.max(Image.id)))
-
-
-def comment_rows(app) -> list[tuple]:
-    with app.app_context():
-        return [
-            tuple(r)
-            for r in db.session.execute(
-                text("SELECT image_id, author_id, body FROM comments ORDER BY id")
-            )
-        ]
+from web.models import AuditEntry, Comment, User
 
 
 def bodies(response) -> list[str]:
     """The comment texts of an image page, as HTML."""
     html = response.get_data(as_text=True)
     return re.findall(r'<p class="mb-1 text-break comment-body">(.*?)</p>', html, re.S)
-
-
-def login(client, username: str) -> None:
-    """Log in through the form (with its CSRF token when CSRF is on)."""
-    page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
-    form = {"username": username, "password": PASSWORD}
-    if token:
-        form["csrf_token"] = token.group(1)
-    response = client.post("/login", data=form)
-    assert response.status_code == 302, response.get_data(as_text=True)
 
 
 @pytest.fixture
@@ -78,10 +43,6 @@ def world(app):
     assert upload(clients["alice"], "private.png", visibility="private").status_code == 303
     private_id = last_image_id(app)
     return {**clients, "public": public_id, "private": private_id}
-
-
-def say(client, image_id: int, body: str):
-    return client.post(f"/image/{image_id}/comments", data={"body": body})
 
 
 # --- posting ---------------------------------------------------------------------------
@@ -147,18 +108,6 @@ def test_anonymous_visitors_are_sent_to_login_and_nothing_is_posted(app, world):
     response = say(world["anonymous"], world["public"], "hello")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
     assert comment_rows(app) == []
-
-
-def settings(name: str, **values):
-    """A fixture ``name`` that changes settings before the app is built (ask for it
-    before ``app``)."""
-
-    @pytest.fixture(name=name)
-    def fixture(config):
-        config.update(values)
-        return config
-
-    return fixture
 
 
 anonymous_gallery = settings("anonymous_gallery", ANONYMOUS_GALLERY=True)
@@ -268,14 +217,14 @@ def add_comments(app, image_id: int, username: str, count: int) -> None:
     with app.app_context():
         author = db.session.scalar(select(User).where(User.username == username))
         for n in range(count):
-            comments.post(author, image_id, f"comment number {n + 1}")
+            threads.post(author, image_id, f"comment number {n + 1}")
 
 
 def test_comments_are_paginated_oldest_first(app, world):
-    add_comments(app, world["public"], "bob", comments.PER_PAGE + 5)
+    add_comments(app, world["public"], "bob", threads.PER_PAGE + 5)
     client = world["alice"]
     first = bodies(client.get(f"/image/{world['public']}"))
-    assert first == [f"comment number {n}" for n in range(1, comments.PER_PAGE + 1)]
+    assert first == [f"comment number {n}" for n in range(1, threads.PER_PAGE + 1)]
     second = bodies(client.get(f"/image/{world['public']}?comments_page=2"))
     assert second == [f"comment number {n}" for n in range(21, 26)]
     assert bodies(client.get(f"/image/{world['public']}?comments_page=99")) == second
@@ -285,7 +234,7 @@ def test_comments_are_paginated_oldest_first(app, world):
 
 
 def test_a_new_comment_leads_to_the_page_that_shows_it(app, world):
-    add_comments(app, world["public"], "bob", comments.PER_PAGE)
+    add_comments(app, world["public"], "bob", threads.PER_PAGE)
     response = say(world["alice"], world["public"], "the newest")
     assert "comments_page=2#comment-" in response.headers["Location"]
     assert bodies(world["alice"].get(response.headers["Location"])) == ["the newest"]
@@ -330,7 +279,7 @@ def test_posting_is_limited_to_10_a_minute_per_user(limited, app):
     login(bob, "bob")
     upload(alice, "a.png")
     image_id = last_image_id(app)
-    for n in range(comments.RATE_PER_MINUTE):
+    for n in range(threads.RATE_PER_MINUTE):
         assert say(alice, image_id, f"comment {n}").status_code == 303
     refused = say(alice, image_id, "one too many")
     assert refused.status_code == 429
@@ -338,4 +287,4 @@ def test_posting_is_limited_to_10_a_minute_per_user(limited, app):
     assert "You can post at most 10 comments a minute." in message
     assert 0 < int(refused.headers["Retry-After"]) <= 60
     assert say(bob, image_id, "someone else").status_code == 303
-    assert len(comment_rows(app)) == comments.RATE_PER_MINUTE + 1
+    assert len(comment_rows(app)) == threads.RATE_PER_MINUTE + 1

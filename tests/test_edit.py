@@ -8,7 +8,8 @@ import re
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from tests.conftest import (
+from tests.helpers import (
+    age_everything,
     flashes,
     image_bytes,
     image_rows,
@@ -16,8 +17,8 @@ from tests.conftest import (
     signed_in,
     upload,
 )
-from web import fsck
 from web.extensions import db
+from web.operations import fsck
 from web.storage import StorageError
 
 
@@ -132,7 +133,7 @@ def test_a_move_failing_half_way_puts_everything_back(app, alice, client, monkey
 
 def test_a_move_interrupted_by_a_crash_is_finished_by_fsck(app, alice, client, monkeypatch):
     """A crash after the rename was recorded but before the copy: fsck completes it."""
-    from web import repository
+    from web.images import moves
 
     data = image_bytes("PNG")
     upload(client, "before.png", data, "private")
@@ -141,14 +142,12 @@ def test_a_move_interrupted_by_a_crash_is_finished_by_fsck(app, alice, client, m
     def crash(image):
         raise SystemExit("the process died here")
 
-    monkeypatch.setattr(repository, "finish_move", crash)
+    monkeypatch.setattr(moves, "finish_move", crash)
     with pytest.raises(SystemExit):
         edit(client, image_id, "after.png", "public")
     monkeypatch.undo()
     rows = image_rows(app)
     assert sorted(r[2] for r in rows) == ["deleting", "moving"]  # hidden until finished
-    from tests.test_integrity import age_everything
-
     age_everything(app)
     with app.app_context():
         report = fsck.run()

@@ -8,7 +8,7 @@ import re
 import pytest
 from PIL import Image
 
-from tests.conftest import flashes, image_bytes, image_rows, objects, signed_in, upload
+from tests.helpers import flashes, image_bytes, image_rows, objects, signed_in, upload
 
 
 def img_tags(response) -> list[str]:

@@ -8,8 +8,8 @@ import re
 import pytest
 from PIL import Image
 
-from tests.conftest import flashes, image_bytes, image_rows, upload
-from web import fsck
+from tests.helpers import flashes, image_bytes, image_rows, upload
+from web.operations import fsck
 
 
 def last_image_id(client) -> int:

@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy import create_engine, text, update
 from sqlalchemy.orm import sessionmaker
 
-from tests import services
-from tests.conftest import (
+from support import processes
+from tests.helpers import (
     PASSWORD,
+    age_everything,
     flashes,
     image_bytes,
     image_rows,
@@ -20,9 +21,9 @@ from tests.conftest import (
     signed_in,
     upload,
 )
-from web import fsck
 from web.extensions import db, storage
 from web.models import DELETING, PENDING, Image, User
+from web.operations import fsck
 from web.storage import S3Store, StorageError
 
 
@@ -36,13 +37,6 @@ def break_puts(monkeypatch, app, when):
         return real(bucket, key, path, content_type)
 
     monkeypatch.setattr(store, "put_file", put_file)
-
-
-def age_everything(app, minutes=60):
-    with app.app_context():
-        old = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=minutes)
-        db.session.execute(update(Image).values(updated_at=old))
-        db.session.commit()
 
 
 @pytest.mark.parametrize("failing", ["original", "thumbnail"])
@@ -204,7 +198,7 @@ def test_health_is_ok_when_both_answer(client):
 
 
 def dead_store(monkeypatch, app):
-    store = S3Store(f"127.0.0.1:{services.free_port()}", "k", "s", timeout=1)
+    store = S3Store(f"127.0.0.1:{processes.free_port()}", "k", "s", timeout=1)
     monkeypatch.setitem(app.extensions, "object_store", store)
 
 
@@ -215,7 +209,7 @@ def test_health_says_which_part_failed(app, client, monkeypatch):
     assert response.json["database"] == "ok"
     assert response.json["object_store"].startswith("failed")
     engine = create_engine(
-        f"mysql+pymysql://root@127.0.0.1:{services.free_port()}/x",
+        f"mysql+pymysql://root@127.0.0.1:{processes.free_port()}/x",
         connect_args={"connect_timeout": 1},
     )
     monkeypatch.setitem(app.extensions, "db_sessionmaker", sessionmaker(engine))

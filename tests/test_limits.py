@@ -7,7 +7,7 @@ import uuid
 import pytest
 import redis
 
-from tests.conftest import PASSWORD, build_app, make_user, teardown_app
+from tests.helpers import PASSWORD, build_app, make_user, teardown_app
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 # One prefix for the whole run: Flask-Limiter keeps the first key prefix it is given

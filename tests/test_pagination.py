@@ -7,9 +7,9 @@ import re
 import pytest
 from sqlalchemy import insert
 
-from tests.conftest import make_user
-from web import repository
+from tests.helpers import make_user
 from web.extensions import db
+from web.images import listing
 from web.models import PUBLIC_SCOPE, READY, Image, utcnow
 
 
@@ -48,7 +48,7 @@ def walk(app, sort="date", query="", limit=48) -> list[list[str]]:
     pages, cursor = [], None
     with app.app_context():
         while True:
-            page = repository.list_images(PUBLIC_SCOPE, sort, query, cursor, limit)
+            page = listing.list_images(PUBLIC_SCOPE, sort, query, cursor, limit)
             pages.append([i.filename for i in page.images])
             cursor = page.next_cursor
             if cursor is None:

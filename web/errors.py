@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
 from .extensions import limiter
-from .repository import RuleError
+from .rules import RuleError
 
 log = logging.getLogger("web.errors")
 

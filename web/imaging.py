@@ -53,6 +53,10 @@ EXTENSIONS = {
     "HEIF": ".heic",
     "FILE": "",
 }
+# The file suffixes of image files, every spelling people use (for loading folders).
+SUFFIXES = frozenset(
+    {".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff", ".avif", ".heic"}
+)
 ACCEPTED_FORMATS = [f for f in CONTENT_TYPES if f != "MPO" and (f != "HEIF" or HEIF)]
 ACCEPTED_LABEL = "JPEG, PNG, GIF, WebP, BMP, TIFF, AVIF" + (", HEIC" if HEIF else "")
 

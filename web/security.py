@@ -9,6 +9,8 @@ from typing import Any
 import flask_login
 from flask import Flask, Response, g, request
 
+from .extensions import csrf
+
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
@@ -54,8 +56,6 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
 
 def csrf_after_login(app: Flask) -> None:
     """CSRF-check every state change, after the login check of views that need one."""
-    from .extensions import csrf
-
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
 
     @app.before_request

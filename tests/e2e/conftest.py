@@ -16,7 +16,8 @@ from collections.abc import Callable, Iterator
 import pytest
 from playwright.sync_api import expect
 
-from tests import services
+from support import mysql
+from support.s3 import s3_server
 
 from .helpers import Tab
 from .live_server import LiveServer, live_server
@@ -65,10 +66,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 def mysql_s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """The same app on a fresh MySQL/MariaDB database and a private SeaweedFS S3 server."""
     with contextlib.ExitStack() as stack:
-        base_url = stack.enter_context(services.mysql_server())
-        database_url = services.create_database(base_url)
-        stack.callback(services.drop_database, database_url)
-        s3 = stack.enter_context(services.s3_server())
+        base_url = stack.enter_context(mysql.mysql_server())
+        database_url = mysql.create_database(base_url)
+        stack.callback(mysql.drop_database, database_url)
+        s3 = stack.enter_context(s3_server())
         env = {
             "DATABASE_URL": database_url,
             "S3_ENDPOINT": s3.endpoint,

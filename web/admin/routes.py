@@ -1,7 +1,9 @@
-"""Admin views: thin wrappers that parse the request, call ``accounts`` and render.
+"""Admin views: thin wrappers that parse the request, call the services and render.
 
-Every state change is a POST carrying the CSRF token, and is written to the audit log
-by the service layer.
+Everyone else gets the 404 page for every address under /admin, whatever the method:
+the guard runs before the CSRF check, and before a wrong method could answer 405 and
+so reveal that the address exists. Every state change is a POST carrying the CSRF
+token, and is written to the audit log by the service layer.
 """
 
 from __future__ import annotations
@@ -10,16 +12,21 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from .. import accounts, repository
-from . import bp
+from .. import audit as audit_log
+from ..accounts import roles
+from ..accounts.registration import get_user
+from ..images.access import get_image
+from ..images.removal import delete_image as remove_image
+from ..images.usage import usage
+from ..rules import RuleError
+from ..viewers import is_admin
+from . import actions, directory
 
-
-def is_admin(user: Any) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and user.is_active and user.is_admin)
+bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 
 
 @bp.before_app_request
@@ -58,19 +65,19 @@ def _back_to_users() -> Response:
 @bp.route("", methods=["GET"])
 @admin_required
 def users() -> str:
-    page = accounts.list_users(request.args.get("q", ""), request.args.get("after"))
-    return render_template("admin/users.html", page=page, admins=accounts.admin_count())
+    page = directory.list_users(request.args.get("q", ""), request.args.get("after"))
+    return render_template("admin/users.html", page=page, admins=roles.admin_count())
 
 
 @bp.route("/users/<int:user_id>", methods=["GET"])
 @admin_required
 def user(user_id: int) -> str:
-    person = accounts.get_user(user_id)
-    count, used = repository.usage(person)
+    person = get_user(user_id)
+    count, used = usage(person)
     return render_template(
         "admin/user.html",
         person=person,
-        images=accounts.images_of(person, _int_arg("before")),
+        images=directory.images_of(person, _int_arg("before")),
         count=count,
         used=used,
     )
@@ -79,17 +86,17 @@ def user(user_id: int) -> str:
 @bp.route("/users/<int:user_id>/delete", methods=["GET"])
 @admin_required
 def confirm_delete_user(user_id: int) -> str:
-    person = accounts.get_user(user_id)
+    person = get_user(user_id)
     return render_template(
-        "admin/confirm_delete_user.html", person=person, summary=accounts.footprint(person)
+        "admin/confirm_delete_user.html", person=person, summary=directory.footprint(person)
     )
 
 
 @bp.route("/users/<int:user_id>/delete", methods=["POST"])
 @admin_required
 def delete_user(user_id: int) -> Response:
-    person = accounts.get_user(user_id)
-    if accounts.delete_user(current_user, person):
+    person = get_user(user_id)
+    if actions.delete_user(current_user, person):
         flash(f"Deleted user {person.username} with their images and comments.", "success")
     else:
         flash(
@@ -102,15 +109,15 @@ def delete_user(user_id: int) -> Response:
 
 # change -> (service, message when done, message when there was nothing to change)
 ROLE_CHANGES = {
-    "promote": (accounts.promote, "{} is now an admin.", "{} is already an admin."),
-    "demote": (accounts.demote, "{} is no longer an admin.", "{} was not an admin."),
+    "promote": (roles.promote, "{} is now an admin.", "{} is already an admin."),
+    "demote": (roles.demote, "{} is no longer an admin.", "{} was not an admin."),
 }
 
 
 @bp.route("/users/<int:user_id>/<any(promote, demote):change>", methods=["POST"])
 @admin_required
 def change_role(user_id: int, change: str) -> Response:
-    person = accounts.get_user(user_id)
+    person = get_user(user_id)
     service, done, unchanged = ROLE_CHANGES[change]
     if service(current_user, person):
         flash(done.format(person.username), "success")
@@ -124,8 +131,8 @@ def change_role(user_id: int, change: str) -> Response:
 @bp.route("/images/<int:image_id>/delete", methods=["POST"])
 @admin_required
 def delete_image(image_id: int) -> Response:
-    image = repository.get_image(image_id, current_user)
-    repository.delete_image(current_user, image)  # audited there, as from any page
+    image = get_image(image_id, current_user)
+    remove_image(current_user, image)  # audited there, as from any page
     flash(f"Deleted “{image.filename}” of {image.owner.username}.", "success")
     return redirect(url_for("admin.user", user_id=image.owner_id), code=303)
 
@@ -133,18 +140,18 @@ def delete_image(image_id: int) -> Response:
 @bp.route("/audit", methods=["GET"])
 @admin_required
 def audit() -> str:
-    return render_template("admin/audit.html", log=accounts.audit_log(_int_arg("before")))
+    return render_template("admin/audit.html", log=audit_log.entries(_int_arg("before")))
 
 
 @bp.route("/reset", methods=["GET", "POST"])
 @admin_required
 def reset() -> tuple[str, int] | Response:
     if request.method == "GET":
-        return render_template("admin/reset.html", word=accounts.RESET_WORD, error=None), 200
+        return render_template("admin/reset.html", word=actions.RESET_WORD, error=None), 200
     try:
-        result = accounts.reset(current_user, request.form.get("confirm", ""))
-    except repository.RuleError as exc:
-        page = render_template("admin/reset.html", word=accounts.RESET_WORD, error=str(exc))
+        result = actions.reset(current_user, request.form.get("confirm", ""))
+    except RuleError as exc:
+        page = render_template("admin/reset.html", word=actions.RESET_WORD, error=str(exc))
         return page, exc.status
     flash(
         f"Reset done: removed {result.users_removed} user(s) and "

@@ -1,7 +1,2 @@
-"""JSON endpoints used by the page scripts (bulk upload with progress)."""
-
-from flask import Blueprint
-
-bp = Blueprint("api", __name__, url_prefix="/api")
-
-from . import routes  # noqa: E402,F401  (registers the views on bp)
+"""The JSON API under /api: the endpoint the page scripts use for bulk upload with
+progress (and, later, the token-authenticated public API). Views live in ``routes``."""

@@ -6,12 +6,16 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from flask import jsonify, request, url_for
+from flask import Blueprint, jsonify, request, url_for
 from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 
-from .. import repository
-from . import bp
+from ..images import naming
+from ..images.upload import upload
+from ..rules import RuleError
+from ..viewers import signed_in
+
+bp = Blueprint("api", __name__, url_prefix="/api")
 
 JsonResponse = tuple[Any, int]
 
@@ -21,7 +25,7 @@ def api_login_required(view: Callable[..., JsonResponse]) -> Callable[..., JsonR
 
     @functools.wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> JsonResponse:
-        if not current_user.is_authenticated:
+        if not signed_in(current_user):
             return jsonify(error="Your session has ended. Please log in again."), 401
         return view(*args, **kwargs)
 
@@ -33,16 +37,16 @@ def api_login_required(view: Callable[..., JsonResponse]) -> Callable[..., JsonR
 @api_login_required
 def upload_image() -> JsonResponse:
     """Upload one file (field ``file``) with ``visibility``; the answer says what happened."""
-    upload = request.files.get("file")
-    if not isinstance(upload, FileStorage) or not upload.filename:
+    sent = request.files.get("file")
+    if not isinstance(sent, FileStorage) or not sent.filename:
         return jsonify(error="Choose a file to upload."), 400
     visibility = request.form.get("visibility", "")
-    if visibility not in ("public", "private"):
-        return jsonify(error="Choose public or private."), 400
+    if not naming.is_visibility(visibility):
+        return jsonify(error=naming.VISIBILITY_CHOICE), 400
     try:
-        result = repository.upload(current_user, upload.stream, upload.filename, visibility)
-    except repository.RuleError as exc:
-        return jsonify(error=str(exc), filename=upload.filename), exc.status
+        result = upload(current_user, sent.stream, sent.filename, visibility)
+    except RuleError as exc:
+        return jsonify(error=str(exc), filename=sent.filename), exc.status
     image = result.image
     body = {
         "status": "uploaded",

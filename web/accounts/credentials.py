@@ -1,0 +1,91 @@
+"""The username and password rules of sign-up (and of every other way an account is
+made): one list of reserved names, one password-strength check."""
+
+from __future__ import annotations
+
+import re
+
+from flask import current_app
+
+USERNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9]{2,29}$")
+# Names that would clash with system names, routes or buckets. One list, one place.
+RESERVED_USERNAMES = frozenset(
+    [
+        "admin",
+        "administrator",
+        "root",
+        "api",
+        "static",
+        "login",
+        "logout",
+        "signin",
+        "signup",
+        "register",
+        "myfiles",
+        "delete",
+        "health",
+        "account",
+        "gallery",
+        "favicon",
+        "image",
+        "images",
+        "thumbnails",
+        "thumbs",
+        "upload",
+        "uploads",
+        "public",
+        "private",
+        "user",
+        "users",
+        "system",
+        "support",
+        "help",
+        "about",
+        "settings",
+        "account",
+        "null",
+        "none",
+        "undefined",
+        "www",
+        "mail",
+        "minio",
+    ]
+)
+
+
+def bucket_for(username: str) -> str:
+    return current_app.config["USER_BUCKET_PREFIX"] + username.lower()
+
+
+def username_problem(username: str) -> str | None:
+    """Why ``username`` cannot be used, or None when it can."""
+    if not USERNAME_RE.match(username):
+        return "Usernames are 3–30 letters or digits and start with a letter."
+    key = username.lower()
+    if key in RESERVED_USERNAMES or key == current_app.config["PUBLIC_BUCKET"].lower():
+        return "This username is reserved; please choose another."
+    if len(bucket_for(username)) > 63:
+        return "This username is too long for a storage bucket; please choose a shorter one."
+    return None
+
+
+def password_problem(password: str, username: str, email: str) -> str | None:
+    """Why ``password`` is too weak, or None when it is strong enough."""
+    if len(password) < 10:
+        return "Use at least 10 characters."
+    lowered = password.lower()
+    for label, value in (("username", username), ("email address", email)):
+        value = (value or "").strip().lower()
+        if value and (value in lowered or lowered in value):
+            return f"The password must not contain your {label}."
+        local = value.split("@", 1)[0]
+        if label == "email address" and len(local) >= 3 and local in lowered:
+            return f"The password must not contain your {label}."
+    from zxcvbn import zxcvbn  # imported here: it loads its word lists on first use
+
+    result = zxcvbn(password[:100], user_inputs=[username or "", email or ""])
+    if result["score"] < 3:
+        feedback = result.get("feedback") or {}
+        hint = feedback.get("warning") or " ".join(feedback.get("suggestions") or [])
+        return "This password is too easy to guess." + (f" {hint}" if hint else "")
+    return None

@@ -1,0 +1,35 @@
+"""Sign-up and login forms; field names are the original's (name, username, email, …)."""
+
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+
+from .credentials import password_problem, username_problem
+
+
+class SignupForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=100)])
+    username = StringField("Username", validators=[DataRequired(), Length(max=30)])
+    email = StringField("Email", validators=[DataRequired(), Email(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+    confirm_password = PasswordField(
+        "Confirm password",
+        validators=[DataRequired(), EqualTo("password", message="The passwords do not match.")],
+    )
+
+    def validate_username(self, field: StringField) -> None:
+        problem = username_problem(field.data or "")
+        if problem:
+            raise ValidationError(problem)
+
+    def validate_password(self, field: PasswordField) -> None:
+        problem = password_problem(
+            field.data or "", self.username.data or "", self.email.data or ""
+        )
+        if problem:
+            raise ValidationError(problem)
+
+
+class LoginForm(FlaskForm):
+    username = StringField("Username", validators=[DataRequired(), Length(max=30)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])

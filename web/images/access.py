@@ -1,0 +1,71 @@
+"""Who may see and who may change an image, and finding the images a viewer may see.
+
+A private image is, to everyone but its owner and admins, an image that does not
+exist: every lookup here answers NotFound, never Forbidden.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import PUBLIC, PUBLIC_SCOPE, VISIBLE_STATES, Image, User
+from ..rules import NotFound
+from ..viewers import signed_in
+from .naming import check_visibility
+
+NO_SUCH_IMAGE = "No such image."
+
+
+def can_view(viewer: Any, image: Image) -> bool:
+    """Public: signed-in users (everyone with ANONYMOUS_GALLERY). Private: owner and admins."""
+    if image.state not in VISIBLE_STATES:
+        return False
+    if image.visibility == PUBLIC:
+        return signed_in(viewer) or current_app.config["ANONYMOUS_GALLERY"]
+    return signed_in(viewer) and (viewer.id == image.owner_id or bool(viewer.is_admin))
+
+
+def can_delete(viewer: Any, image: Image) -> bool:
+    """The uploader and admins may delete (and rename, or move) an image."""
+    return signed_in(viewer) and (viewer.id == image.owner_id or bool(viewer.is_admin))
+
+
+def is_owner(viewer: Any, image: Image) -> bool:
+    return signed_in(viewer) and viewer.id == image.owner_id
+
+
+def deletable_ids(viewer: Any, images: list[Image]) -> set[int]:
+    """The ids among ``images`` that ``viewer`` may delete (for the gallery grids)."""
+    return {image.id for image in images if can_delete(viewer, image)}
+
+
+def get_image(image_id: int, viewer: Any) -> Image:
+    """The image if ``viewer`` may see it; NotFound otherwise (existence is not revealed)."""
+    image = db.session.get(Image, image_id)
+    if image is None or not can_view(viewer, image):
+        raise NotFound(NO_SUCH_IMAGE)
+    return image
+
+
+def find_image(viewer: User, filename: str, visibility: str) -> Image:
+    """The image a /delete form names: a public name, or one of the viewer's private names."""
+    check_visibility(visibility)
+    scope = PUBLIC_SCOPE if visibility == PUBLIC else viewer.id
+    image = db.session.scalar(
+        select(Image).where(
+            Image.scope == scope, Image.filename == filename, Image.state.in_(VISIBLE_STATES)
+        )
+    )
+    if image is None or not can_view(viewer, image):
+        raise NotFound(NO_SUCH_IMAGE)
+    return image
+
+
+def images_for(viewer: User, image_ids: list[int]) -> list[Image]:
+    """The images among ``image_ids`` that ``viewer`` may see, in the order given."""
+    found = {i.id: i for i in db.session.scalars(select(Image).where(Image.id.in_(image_ids)))}
+    return [found[i] for i in image_ids if i in found and can_view(viewer, found[i])]

@@ -1,0 +1,84 @@
+"""Where an image lives: its sanitized filename, its object keys and bucket, and the
+messages about names and visibilities."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+from flask import current_app
+
+from ..extensions import storage
+from ..models import PRIVATE, PUBLIC, VISIBILITIES, User
+from ..rules import RuleError
+
+THUMB_PREFIX = "thumbnails/"
+MAX_FILENAME_BYTES = 255
+VISIBILITY_CHOICE = "Choose public or private."
+
+
+def sanitize_filename(raw: str, extension: str) -> str:
+    """A filename safe to store as an object key and to show (escaped) in a page.
+
+    Keeps Unicode letters readable; drops directories, control characters and slashes;
+    limits the name to 255 bytes, keeping its extension; falls back to ``upload`` plus
+    the extension of the detected type when nothing is left.
+    """
+    name = unicodedata.normalize("NFC", raw or "")
+    name = re.split(r"[/\\]", name)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
+    name = re.sub(r"\s+", " ", name).strip().lstrip(".").strip()
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        stem, ext = name, ""
+    ext = ext[:16]
+    if not stem.strip():
+        stem = "upload"
+        ext = ext or extension.lstrip(".")
+    suffix = f".{ext}" if ext else ""
+    budget = MAX_FILENAME_BYTES - len(suffix.encode())
+    stem_bytes = stem.encode()[:budget]
+    stem = stem_bytes.decode("utf-8", "ignore").rstrip()
+    return f"{stem}{suffix}"
+
+
+def thumb_key_for(filename: str) -> str:
+    """``thumbnails/<filename>.webp`` beside the original; a name too long for that (a
+    path part may have 255 bytes) is shortened and made unique with a hash."""
+    leaf = filename + ".webp"
+    if len(leaf.encode()) > MAX_FILENAME_BYTES:
+        digest = hashlib.sha256(filename.encode()).hexdigest()[:16]
+        stem = filename.encode()[:200].decode("utf-8", "ignore")
+        leaf = f"{stem}~{digest}.webp"
+    return THUMB_PREFIX + leaf
+
+
+def is_visibility(value: str) -> bool:
+    """Whether ``value`` is one of the visibilities (the one list forms and API use)."""
+    return value in VISIBILITIES
+
+
+def check_visibility(visibility: str) -> str:
+    if not is_visibility(visibility):
+        raise RuleError("Visibility must be public or private.")
+    return visibility
+
+
+def target_bucket(visibility: str, owner: User) -> str:
+    return current_app.config["PUBLIC_BUCKET"] if visibility == PUBLIC else owner.bucket
+
+
+def name_taken_message(visibility: str, filename: str) -> str:
+    if visibility == PUBLIC:
+        return f"A public image named “{filename}” already exists. Rename the file and try again."
+    return f"You already have a private image named “{filename}”. Rename the file and try again."
+
+
+def ensure_public_bucket() -> None:
+    """Create the bucket of public images when it does not exist yet."""
+    storage.store.ensure_bucket(current_app.config["PUBLIC_BUCKET"])
+
+
+# How the forms offer each visibility, in the order of VISIBILITIES.
+VISIBILITY_LABELS = {PUBLIC: "Public (every signed-in user)", PRIVATE: "Private (only me)"}

@@ -1,0 +1,249 @@
+"""Gallery views (/, /gallery, /myfiles, /delete, image pages and image bytes): parse the
+request, call the image services, render. The galleries' endpoint names stay
+``gallery.*``, as the pages have always used them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from werkzeug.datastructures import FileStorage
+
+from ..comments import threads
+from ..models import PUBLIC_SCOPE, VISIBILITIES, Image
+from ..rules import RuleError
+from ..security import login_required
+from ..viewers import signed_in
+from . import access, listing, moves, naming, removal, serving, upload, usage
+from .forms import UploadForm
+
+bp = Blueprint("gallery", __name__, template_folder="templates")
+
+
+@dataclass
+class Grid:
+    """What a gallery grid shows: a page of images and, for each, what the viewer may do."""
+
+    page: listing.Page
+    comment_counts: dict[int, int]
+    deletable: set[int]  # the viewer may delete these
+    selectable: set[int]  # and may select these for bulk delete: their own images only
+
+
+def _grid(page: listing.Page) -> Grid:
+    images = page.images
+    return Grid(
+        page,
+        threads.counts(images),
+        access.deletable_ids(current_user, images),
+        {image.id for image in images if access.is_owner(current_user, image)},
+    )
+
+
+@bp.app_context_processor
+def _visibility_choices() -> dict:
+    """The one list of visibilities (and their labels) that every form offers."""
+    return {"visibilities": VISIBILITIES, "visibility_labels": naming.VISIBILITY_LABELS}
+
+
+@bp.route("/", methods=["GET"])
+def index() -> str:
+    return render_template("gallery/index.html")
+
+
+@bp.route("/gallery", methods=["GET"])
+def public_gallery() -> str | Response:
+    """Everyone's public images; open to visitors only with ANONYMOUS_GALLERY."""
+    if not signed_in(current_user) and not current_app.config["ANONYMOUS_GALLERY"]:
+        return current_app.login_manager.unauthorized()
+    return render_template("gallery/public.html", public=_page(PUBLIC_SCOPE, "public_after"))
+
+
+def _page(scope: int, cursor_arg: str) -> Grid:
+    """One gallery page as the query string asks: search, sort and the page's cursor."""
+    return _grid(
+        listing.list_images(
+            scope,
+            request.args.get("sort", "date"),
+            request.args.get("q", ""),
+            request.args.get(cursor_arg),
+            current_app.config["PAGE_SIZE"],
+        )
+    )
+
+
+def _gallery_pages() -> dict:
+    """The two lists of /myfiles: everyone's public images and the user's private ones."""
+    public = _page(PUBLIC_SCOPE, "public_after")
+    private = _page(listing.private_scope(current_user), "private_after")
+    count, used = usage.usage(current_user)
+    return {"public": public, "private": private, "count": count, "used": used}
+
+
+def _render_myfiles(status: int = 200, form: UploadForm | None = None) -> tuple[str, int]:
+    page = render_template(
+        "gallery/myfiles.html",
+        form=form or UploadForm(),
+        **_gallery_pages(),
+    )
+    return page, status
+
+
+@bp.route("/myfiles", methods=["GET", "POST"])
+@login_required
+def myfiles() -> tuple[str, int] | Response:
+    if request.method == "GET":
+        return _render_myfiles()
+    form = UploadForm()
+    files = [f for f in request.files.getlist("file") if isinstance(f, FileStorage) and f.filename]
+    visibility = request.form.get("visibility", "")
+    if not files:
+        form.file.errors = ["Choose at least one file to upload."]
+        return _render_myfiles(400, form)
+    if not naming.is_visibility(visibility):
+        form.visibility.errors = [naming.VISIBILITY_CHOICE]
+        return _render_myfiles(400, form)
+    statuses = []
+    for sent in files:
+        statuses.append(_upload_one(sent, visibility))
+    if all(s >= 400 for s in statuses):
+        return _render_myfiles(max(statuses))
+    return redirect(url_for("gallery.myfiles"), code=303)
+
+
+def _upload_one(sent: FileStorage, visibility: str) -> int:
+    """Upload one file, flash its result, and return the HTTP status it deserves alone."""
+    try:
+        result = upload.upload(current_user, sent.stream, sent.filename or "", visibility)
+    except RuleError as exc:
+        flash(f"{sent.filename}: {exc}", "danger")
+        return exc.status
+    image = result.image
+    flash(f"Uploaded “{image.filename}” as a {visibility} image.", "success")
+    if result.duplicate_of:
+        flash(f"Note: you already have this image as “{result.duplicate_of}”.", "info")
+    return 201
+
+
+@bp.route("/delete", methods=["POST"])
+@login_required
+def delete() -> Response:
+    filename = request.form.get("filename", "")
+    visibility = request.form.get("visibility", "")
+    if not filename:
+        raise RuleError("Say which image to delete.")
+    image = access.find_image(current_user, filename, visibility)
+    removal.delete_image(current_user, image)
+    flash(f"Deleted “{image.filename}”.", "success")
+    return redirect(url_for("gallery.myfiles"), code=303)
+
+
+def _image_ids() -> list[int]:
+    try:
+        return [int(v) for v in request.form.getlist("image_id")][:1000]
+    except ValueError:
+        raise RuleError("The selection is not valid.") from None
+
+
+@bp.route("/delete-selected", methods=["POST"])
+@login_required
+def delete_selected() -> str | Response:
+    """Bulk delete: without ``confirm=yes`` (no JavaScript) a confirmation page comes first."""
+    image_ids = _image_ids()
+    if not image_ids:
+        flash("Select the images to delete first.", "warning")
+        return redirect(url_for("gallery.myfiles"), code=303)
+    if request.form.get("confirm") != "yes":
+        images = access.images_for(current_user, image_ids)
+        return render_template("gallery/confirm_delete.html", images=images)
+    result = removal.delete_many(current_user, image_ids)
+    if result.deleted:
+        count = len(result.deleted)
+        flash(f"Deleted {count} image{'s' if count != 1 else ''}.", "success")
+    for name, reason in result.failed:
+        flash(f"Could not delete {name}: {reason}", "danger")
+    return redirect(url_for("gallery.myfiles"), code=303)
+
+
+@bp.route("/image/<int:image_id>/edit", methods=["POST"])
+@login_required
+def edit_image(image_id: int) -> Response:
+    """Rename an image and/or switch it between public and private."""
+    image = access.get_image(image_id, current_user)
+    filename = request.form.get("filename", "").strip()
+    visibility = request.form.get("visibility", image.visibility)
+    if not filename:
+        raise RuleError("The new name cannot be empty.")
+    old_name, old_visibility = image.filename, image.visibility
+    image = moves.move_image(current_user, image, filename, visibility)
+    if (image.filename, image.visibility) == (old_name, old_visibility):
+        flash("Nothing to change.", "info")
+    else:
+        flash(f"Saved: “{image.filename}” is now {image.visibility}.", "success")
+    return redirect(url_for("gallery.image_page", image_id=image.id), code=303)
+
+
+@bp.route("/image/<int:image_id>", methods=["GET"])
+def image_page(image_id: int) -> str:
+    image = access.get_image(image_id, current_user)
+    return render_template(
+        "gallery/image.html",
+        image=image,
+        can_delete=access.can_delete(current_user, image),
+        is_owner=access.is_owner(current_user, image),
+        thread=threads.thread(image, current_user, request.args.get("comments_page")),
+    )
+
+
+@bp.route("/image/<int:image_id>/file", methods=["GET"])
+def image_file(image_id: int) -> Response:
+    return _send(access.get_image(image_id, current_user), thumbnail=False)
+
+
+@bp.route("/image/<int:image_id>/thumb", methods=["GET"])
+def image_thumb(image_id: int) -> Response:
+    return _send(access.get_image(image_id, current_user), thumbnail=True)
+
+
+def _send(image: Image, thumbnail: bool) -> Response:
+    """Stream an image's bytes with an ETag; a matching If-None-Match gets a 304 at once."""
+    if thumbnail and not image.thumb_key:
+        abort(404)
+    etag = f"{image.sha256[:32]}-{'t' if thumbnail else 'o'}"
+    if image.is_public and current_app.config["ANONYMOUS_GALLERY"]:
+        cache = "public, max-age=60"
+    else:
+        cache = "private, max-age=60" if image.is_public else "private, no-cache"
+    headers = {"Cache-Control": cache, "Vary": "Cookie"}
+    if request.if_none_match.contains(etag):
+        response = Response(status=304, headers=headers)
+        response.set_etag(etag)
+        return response
+    body = serving.read_object(image, thumbnail)
+    mimetype = "image/webp" if thumbnail else image.content_type
+    if not thumbnail:
+        headers["Content-Length"] = str(image.size)
+        inline = image.is_image and request.args.get("download") is None
+        kind = "inline" if inline else "attachment"
+        headers["Content-Disposition"] = f"{kind}; filename*=UTF-8''{quote(image.filename)}"
+    response = Response(body, mimetype=mimetype, headers=headers, direct_passthrough=True)
+    response.set_etag(etag)
+    return response
+
+
+@bp.route("/favicon.ico", methods=["GET"])
+def favicon() -> Response:
+    """Browsers ask for /favicon.ico on their own (image views, error pages)."""
+    return current_app.send_static_file("favicon.svg")

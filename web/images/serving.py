@@ -1,0 +1,86 @@
+"""Reading an image's bytes from the object store, with recent thumbnails kept in the
+worker's memory. Who may see an image is checked before anything here is asked."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+
+from flask import current_app
+
+from ..extensions import storage
+from ..models import Image
+from ..rules import NotFound, Unavailable, backend_failures
+from ..storage import ObjectMissing
+from .access import NO_SUCH_IMAGE
+
+log = logging.getLogger(__name__)
+
+
+class ThumbnailCache:
+    """Recently served thumbnails kept in the worker's memory (least recently used out).
+
+    Thumbnails are small and never change under their key: the key holds the image's
+    SHA-256. The cache only saves the trip to the object store; who may see an image
+    is still checked on every request before the cache is asked.
+    """
+
+    def __init__(self, limit_bytes: int) -> None:
+        self.limit = limit_bytes
+        self.size = 0
+        self.items: OrderedDict[tuple[str, str, str], bytes] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple[str, str, str]) -> bytes | None:
+        with self.lock:
+            data = self.items.get(key)
+            if data is not None:
+                self.items.move_to_end(key)
+            return data
+
+    def put(self, key: tuple[str, str, str], data: bytes) -> None:
+        if len(data) > self.limit // 8:
+            return
+        with self.lock:
+            if key in self.items:
+                return
+            self.items[key] = data
+            self.size += len(data)
+            while self.size > self.limit:
+                _, dropped = self.items.popitem(last=False)
+                self.size -= len(dropped)
+
+
+def _thumbnail_cache() -> ThumbnailCache | None:
+    limit = current_app.config["THUMB_CACHE_MB"] * 1024 * 1024
+    if not limit:
+        return None
+    return current_app.extensions.setdefault("thumbnail_cache", ThumbnailCache(limit))
+
+
+def read_object(image: Image, thumbnail: bool = False) -> Iterator[bytes]:
+    key = image.thumb_key if thumbnail else image.object_key
+    if not key:
+        raise NotFound(NO_SUCH_IMAGE)
+    cache = _thumbnail_cache() if thumbnail else None
+    if cache is not None:
+        cache_key = (image.bucket, key, image.sha256)
+        data = cache.get(cache_key)
+        if data is None:
+            data = b"".join(_open_object(image, key))
+            cache.put(cache_key, data)
+        return iter((data,))
+    return _open_object(image, key)
+
+
+def _open_object(image: Image, key: str) -> Iterator[bytes]:
+    try:
+        with backend_failures("The image store is not answering right now; please try again."):
+            return storage.store.open(image.bucket, key)
+    except Unavailable as exc:
+        if isinstance(exc.__cause__, ObjectMissing):
+            log.error("image %s has no object at %s/%s (run fsck)", image.id, image.bucket, key)
+            raise NotFound(NO_SUCH_IMAGE) from None
+        raise
