@@ -23,6 +23,13 @@ from . import client, machine, phases, report, stack
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
+def result_name(when: dt.datetime, commit: str | None, quick: bool) -> str:
+    """``<UTC date and time>-<commit>[-quick].json``: a README figure names the file it
+    comes from, and the file names the code it measured."""
+    stamp = when.strftime("%Y-%m-%dT%H%M%SZ")
+    return f"{stamp}-{commit or 'nocommit'}{'-quick' if quick else ''}.json"
+
+
 @dataclass(frozen=True)
 class Plan:
     """How much of each measurement a run does."""
@@ -249,8 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     results["quiet_wait_s"] = machine.QUIET.spent_s
     results["errors"] = errors
     args.out.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    out = args.out / f"{stamp}{'-quick' if args.quick else ''}.json"
+    out = args.out / result_name(dt.datetime.now(dt.UTC), info["git"].get("commit"), args.quick)
     out.write_text(json.dumps(_clean(results), indent=1, default=str) + "\n")  # figures first
     table = report.build(results, args.quick)
     lines = table.lines + report.verdict_lines(table, results)
