@@ -1,6 +1,9 @@
 """Error pages: the right status, a plain message, never a stack trace.
 
 Every 500 is logged with the request id that the page shows, so an operator can find it.
+A database or object store that fails or times out is a 503 "try again" (never a 500),
+and an error page renders without the database: a viewer who cannot be loaded is shown
+signed out. Requests to /api and those asking for JSON get a JSON body.
 """
 
 from __future__ import annotations
@@ -9,16 +12,30 @@ import logging
 import time
 
 from flask import Flask, g, jsonify, render_template, request
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
-from .extensions import limiter
+from .extensions import limiter, login_manager
 from .rules import RuleError
+from .storage import StorageError
+from .viewers import signed_in
 
 log = logging.getLogger("web.errors")
 
+# What a database that is down, frozen or out of connections raises.
+DATABASE_FAILURES = (OperationalError, InterfaceError, PoolTimeout)
+RETRY_AFTER_SECONDS = 10
+# The attributes of the signed-in user that the page around an error shows.
+_SHOWN = frozenset({"username", "is_admin", "state"})
+
 
 def wants_json() -> bool:
+    if request.blueprint == "api":
+        return True
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
     return (
         best == "application/json"
@@ -29,6 +46,7 @@ def wants_json() -> bool:
 def render_error(status: int, title: str, message: str):  # noqa: ANN201 - Flask response
     if wants_json():
         return jsonify(error=message, status=status, request_id=g.get("request_id")), status
+    _viewer_for_error_page()
     return (
         render_template(
             "error.html",
@@ -66,7 +84,23 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(RuleError)
     def rule_error(exc: RuleError):  # noqa: ANN202
-        return render_error(exc.status, "Request refused", str(exc))
+        if isinstance(exc.__cause__, DATABASE_FAILURES):
+            g.database_down = True
+        body, status = render_error(exc.status, "Request refused", str(exc))
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else {}
+        return body, status, headers
+
+    def database_failure(exc: Exception):  # noqa: ANN202
+        g.database_down = True
+        _discard_session()
+        return unavailable("database", exc)
+
+    for failure in DATABASE_FAILURES:
+        app.register_error_handler(failure, database_failure)
+
+    @app.errorhandler(StorageError)
+    def store_failure(exc: StorageError):  # noqa: ANN202
+        return unavailable("object store", exc)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):  # noqa: ANN202
@@ -94,6 +128,56 @@ def init_app(app: Flask) -> None:
             "The server could not complete the request. "
             f"If this keeps happening, quote the request id {g.get('request_id')}.",
         )
+
+
+def unavailable(part: str, exc: Exception):  # noqa: ANN201 - Flask response
+    """The 503 of a dependency that failed or timed out: nothing was changed, try again."""
+    log.warning(
+        "request %s %s %s: %s unavailable: %s",
+        g.get("request_id"),
+        request.method,
+        request.path,
+        part,
+        str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__,
+    )
+    body, status = render_error(
+        503,
+        "Try again in a moment",
+        "The service is not answering right now, so nothing was changed. Please try again "
+        f"in a moment. If this keeps happening, quote the request id {g.get('request_id')}.",
+    )
+    return body, status, {"Retry-After": str(RETRY_AFTER_SECONDS)}
+
+
+def _discard_session() -> None:
+    """Give the request's failed database connection back without reading anything: the
+    loaded objects (the signed-in user) stay readable, detached from the session."""
+    session = g.get("db_session")
+    if session is not None:
+        try:
+            session.close()
+        except SQLAlchemyError as exc:  # the pool invalidates the connection itself
+            log.debug("closing a failed session: %s", exc)
+
+
+def _viewer_for_error_page() -> None:
+    """Make ``current_user`` readable by the page around an error without the database:
+    when the database is the failure, a viewer not already in memory is shown signed out."""
+    if g.get("database_down"):
+        user = g.get("_login_user")
+        state = sa_inspect(user, raiseerr=False) if user is not None else None
+        if user is None or (state is not None and state.unloaded & _SHOWN):
+            login_manager._update_request_context_with_user()  # the anonymous user
+        return
+    try:
+        user = current_user._get_current_object()
+        if signed_in(user):
+            (user.username, user.is_admin)  # noqa: B018 - loads them now, inside the guard
+    except SQLAlchemyError as exc:
+        log.warning("error page without the signed-in user: %s", exc)
+        g.database_down = True
+        _discard_session()
+        login_manager._update_request_context_with_user()
 
 
 def too_many_attempts():  # noqa: ANN201 - Flask response
