@@ -15,7 +15,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+# Used with fullmatch: "$" would also accept a name followed by a newline.
+BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 
 
 class ConfigError(ValueError):
@@ -98,7 +99,7 @@ def finish(config: dict[str, Any]) -> dict[str, Any]:
         config.get("S3_ACCESS_KEY") and config.get("S3_SECRET_KEY")
     ):
         raise ConfigError("S3_ENDPOINT is set: S3_ACCESS_KEY and S3_SECRET_KEY must be set too")
-    if not BUCKET_NAME.match(config["PUBLIC_BUCKET"]):
+    if not BUCKET_NAME.fullmatch(config["PUBLIC_BUCKET"]):
         raise ConfigError(f"PUBLIC_BUCKET {config['PUBLIC_BUCKET']!r} is not a valid bucket name")
     prefix = config["USER_BUCKET_PREFIX"]
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,30}", prefix):

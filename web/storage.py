@@ -59,7 +59,7 @@ def check_key(key: str) -> str:
 
 
 def check_bucket(bucket: str) -> str:
-    if not BUCKET_NAME.match(bucket) or ".." in bucket:
+    if not BUCKET_NAME.fullmatch(bucket) or ".." in bucket:
         raise ValueError(f"invalid bucket name {bucket!r}")
     return bucket
 

@@ -7,7 +7,9 @@ import re
 
 from flask import current_app
 
-USERNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9]{2,29}$")
+# Patterns that validate a whole value are used with ``fullmatch``: ``$`` would also
+# match before a trailing newline and let "alice\n" pass as a second "alice".
+USERNAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9]{2,29}")
 # Names that would clash with system names, routes or buckets. One list, one place.
 RESERVED_USERNAMES = frozenset(
     [
@@ -53,13 +55,25 @@ RESERVED_USERNAMES = frozenset(
 )
 
 
+def clean_username(raw: str | None) -> str:
+    """A username as typed in the sign-up or login form, without surrounding whitespace.
+
+    Both forms remove spaces, tabs and line breaks around the name (people paste names
+    with a trailing space or newline) and nothing else: what remains must match the
+    rules exactly, so "alice\n" signs in as alice and cannot sign up as a second alice.
+    Services take the cleaned name and refuse any other whitespace. Passwords are never
+    cleaned: they are checked exactly as typed.
+    """
+    return (raw or "").strip()
+
+
 def bucket_for(username: str) -> str:
     return current_app.config["USER_BUCKET_PREFIX"] + username.lower()
 
 
 def username_problem(username: str) -> str | None:
     """Why ``username`` cannot be used, or None when it can."""
-    if not USERNAME_RE.match(username):
+    if not USERNAME_RE.fullmatch(username):
         return "Usernames are 3–30 letters or digits and start with a letter."
     key = username.lower()
     if key in RESERVED_USERNAMES or key == current_app.config["PUBLIC_BUCKET"].lower():

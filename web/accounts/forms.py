@@ -4,12 +4,14 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
-from .credentials import password_problem, username_problem
+from .credentials import clean_username, password_problem, username_problem
 
 
 class SignupForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=100)])
-    username = StringField("Username", validators=[DataRequired(), Length(max=30)])
+    username = StringField(
+        "Username", filters=[clean_username], validators=[DataRequired(), Length(max=30)]
+    )
     email = StringField("Email", validators=[DataRequired(), Email(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
     confirm_password = PasswordField(
@@ -31,5 +33,7 @@ class SignupForm(FlaskForm):
 
 
 class LoginForm(FlaskForm):
-    username = StringField("Username", validators=[DataRequired(), Length(max=30)])
+    username = StringField(
+        "Username", filters=[clean_username], validators=[DataRequired(), Length(max=30)]
+    )
     password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
