@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from limits import parse_many
+
 # Used with fullmatch: "$" would also accept a name followed by a newline.
 BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 
@@ -42,6 +44,17 @@ def parse_int(name: str, value: str, minimum: int = 0) -> int:
     if number < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, not {number}")
     return number
+
+
+def parse_rate_limit(name: str, value: str) -> str:
+    """A rate limit as Flask-Limiter writes it ("600 per minute", "10/second; 1000/hour")."""
+    try:
+        limits = parse_many(value)
+    except ValueError:
+        limits = []
+    if not limits:
+        raise ConfigError(f"{name} must be a rate limit such as '600 per minute', not {value!r}")
+    return value.strip()
 
 
 def _str(name: str, value: str) -> str:
@@ -73,6 +86,13 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     "DB_POOL_SIZE": (lambda n, v: parse_int(n, v, 1), 5),
     "SESSION_DAYS": (lambda n, v: parse_int(n, v, 1), 14),
     "THUMB_CACHE_MB": (lambda n, v: parse_int(n, v, 0), 64),
+    "API_RATE_LIMIT": (parse_rate_limit, "600 per minute"),
+    # Deadlines, in seconds (see the README's "Operations" section).
+    "DB_CONNECT_TIMEOUT": (lambda n, v: parse_int(n, v, 1), 5),
+    "DB_TIMEOUT": (lambda n, v: parse_int(n, v, 1), 10),
+    "DB_POOL_TIMEOUT": (lambda n, v: parse_int(n, v, 1), 5),
+    "S3_CONNECT_TIMEOUT": (lambda n, v: parse_int(n, v, 1), 3),
+    "S3_TIMEOUT": (lambda n, v: parse_int(n, v, 1), 10),
 }
 
 

@@ -21,16 +21,27 @@ class Database:
 
     def init_app(self, app: Flask) -> None:
         url: str = app.config["DATABASE_URL"]
+        config = app.config
         options: dict[str, Any] = {"future": True}
         if url.startswith("sqlite"):
-            options["connect_args"] = {"check_same_thread": False, "timeout": 30}
+            # How long a write waits for another process's lock before "database is locked".
+            options["connect_args"] = {"check_same_thread": False, "timeout": config["DB_TIMEOUT"]}
         else:
             options.update(
                 pool_pre_ping=True,
                 pool_recycle=3600,
-                pool_size=app.config["DB_POOL_SIZE"],
-                max_overflow=app.config["DB_POOL_SIZE"],
+                pool_size=config["DB_POOL_SIZE"],
+                max_overflow=config["DB_POOL_SIZE"],
+                pool_timeout=config["DB_POOL_TIMEOUT"],
             )
+            if url.startswith("mysql"):
+                # A server that stops answering fails the call within these deadlines
+                # instead of holding the request (and its worker thread) for good.
+                options["connect_args"] = {
+                    "connect_timeout": config["DB_CONNECT_TIMEOUT"],
+                    "read_timeout": config["DB_TIMEOUT"],
+                    "write_timeout": config["DB_TIMEOUT"],
+                }
         engine = create_engine(url, **options)
         if url.startswith("sqlite"):
             event.listen(engine, "connect", _sqlite_pragmas)

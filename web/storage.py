@@ -225,11 +225,12 @@ class S3Store:
         secure: bool = False,
         region: str | None = None,
         timeout: float = 10.0,
+        connect_timeout: float = 3.0,
     ) -> None:
         http = urllib3.PoolManager(
-            timeout=urllib3.Timeout(connect=min(timeout, 5.0), read=timeout),
+            timeout=urllib3.Timeout(connect=connect_timeout, read=timeout),
             maxsize=16,
-            retries=urllib3.Retry(total=2, backoff_factor=0.2, status_forcelist=(502, 503, 504)),
+            retries=retry_policy(),
         )
         self.client = Minio(
             endpoint,
@@ -337,6 +338,29 @@ class S3Store:
                 )
 
 
+def retry_policy() -> urllib3.Retry:
+    """Retry what is safe to repeat, and nothing that could store an object twice.
+
+    A refused or timed-out connection never reached the server: any request may be
+    retried (twice). Once a request was sent, only reads and removes (GET, HEAD, DELETE)
+    are repeated, and only on a 502/503/504 answer; a read that timed out is not repeated,
+    so a hung server fails the call after one read timeout. A PUT or copy whose answer
+    never came is reported as a failure with its outcome unknown: the caller keeps the
+    name claimed (see ``images.upload``) until maintenance learns what the store holds.
+    """
+    return urllib3.Retry(
+        total=2,
+        connect=2,
+        read=0,
+        status=2,
+        other=0,
+        allowed_methods=frozenset({"GET", "HEAD", "DELETE"}),
+        status_forcelist=(502, 503, 504),
+        backoff_factor=0.2,
+        respect_retry_after_header=False,
+    )
+
+
 def _iter_response(response) -> Iterator[bytes]:  # noqa: ANN001 - urllib3 response
     try:
         yield from response.stream(CHUNK)
@@ -362,5 +386,7 @@ def create_store(config: dict) -> ObjectStore:
             config["S3_SECRET_KEY"],
             secure=config["S3_SECURE"],
             region=config.get("S3_REGION"),
+            timeout=config["S3_TIMEOUT"],
+            connect_timeout=config["S3_CONNECT_TIMEOUT"],
         )
     return FileStore(Path(config["DATA_DIR"]) / "objects")
