@@ -66,6 +66,7 @@ class Tab:
         self.broken_images: list[str] = []
         self.unchecked: list[str] = []
         self._allowed_console = [re.compile(p) for p in KNOWN_CONSOLE_ERRORS]
+        self._served_here: set[str] = set()
         page.on("request", self._on_request)
         page.on("console", self._on_console)
         page.on("pageerror", self._on_page_error)
@@ -78,7 +79,7 @@ class Tab:
         parts = urlsplit(request.url)
         if parts.scheme in ("data", "blob", "about"):
             return
-        if parts.hostname != HOST:
+        if parts.hostname != HOST and parts.hostname not in self._served_here:
             self.foreign_requests.append(request.url)
 
     def _on_console(self, message: ConsoleMessage) -> None:
@@ -104,6 +105,30 @@ class Tab:
 
     def url(self, path: str) -> str:
         return self.server.url + path
+
+    def serve_other_site(self, origin: str, path: str, html: str) -> str:
+        """Show ``html`` at ``origin + path`` as if another site served it: the test
+        answers the request itself (nothing leaves the machine), so it is no foreign
+        request. Returns the page's URL."""
+        url = origin.rstrip("/") + path
+        self._served_here.add(urlsplit(url).hostname or "")
+        self.page.route(
+            url, lambda route: route.fulfill(status=200, content_type="text/html", body=html)
+        )
+        return url
+
+    def assert_fits(self, width: int = 390) -> None:
+        """The page shown needs no horizontal scroll at ``width`` CSS pixels (a phone)."""
+        before = self.page.viewport_size
+        self.page.set_viewport_size({"width": width, "height": 800})
+        try:
+            overflow = self.page.evaluate(
+                "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            assert overflow <= 0, f"{self.page.url} scrolls sideways by {overflow}px at {width}px"
+        finally:
+            if before:
+                self.page.set_viewport_size(before)
 
     def allow_console_error(self, pattern: str) -> None:
         """Expect console errors matching ``pattern`` (e.g. the log line of a 404 asked for)."""

@@ -4,15 +4,18 @@ goes again if the bucket cannot be made); login checks the password of an active
 
 from __future__ import annotations
 
+import functools
 import logging
+import secrets
 
 from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db, storage
 from ..models import ACTIVE, User
 from ..rules import NotFound, RuleError, Unavailable, claiming_name
 from ..storage import StorageError
-from .credentials import bucket_for, username_problem
+from .credentials import bucket_for, clean_username, username_problem
 
 log = logging.getLogger(__name__)
 
@@ -51,16 +54,28 @@ def register(name: str, username: str, email: str, password: str) -> User:
 
 
 def authenticate(username: str, password: str) -> User | None:
-    """The active user with this username (ignoring case) and password, else None."""
+    """The active user with this username (ignoring case) and password, else None.
+
+    An unknown or closed account costs the same password-hash check as a wrong password,
+    so the time of the answer does not tell which usernames exist.
+    """
     user = find_user(username)
-    if user is None or user.state != ACTIVE or not user.check_password(password):
+    if user is None or user.state != ACTIVE:
+        check_password_hash(_dummy_hash(), password)
         return None
-    return user
+    return user if user.check_password(password) else None
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash made like every account's (same method and cost) of a password no one has."""
+    return generate_password_hash(secrets.token_urlsafe(24))
 
 
 def find_user(username: str) -> User | None:
     """The account with this username, ignoring case, in any state."""
-    return db.session.scalar(select(User).where(User.username_key == username.strip().lower()))
+    key = clean_username(username).lower()
+    return db.session.scalar(select(User).where(User.username_key == key))
 
 
 def get_user(user_id: int) -> User:

@@ -1,6 +1,7 @@
 """Account views: sign up (/signin, as the original named it), log in, log out, and the
 account page where people delete their own account. They parse the form, call the
-account services and render; the endpoint names stay ``auth.*`` and ``account.*``."""
+account services and render; the endpoint names stay ``auth.*`` and ``account.*``.
+How often sign-up and login may be tried is decided in ``throttle``."""
 
 from __future__ import annotations
 
@@ -8,14 +9,17 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from ..errors import render_error, retry_after_seconds, too_many_attempts
 from ..extensions import limiter
 from ..images.usage import usage
 from ..models import User
 from ..rules import NameTaken, RuleError
 from ..security import login_required
-from . import registration, removal, roles, sessions
+from . import registration, removal, roles, sessions, throttle
+from .credentials import clean_username
 from .forms import LoginForm, SignupForm
 
 auth_bp = Blueprint("auth", __name__, template_folder="templates")
@@ -28,8 +32,24 @@ def _login_failed(_response: Response) -> bool:
     return bool(g.get("login_failed"))
 
 
+def _client() -> str:
+    return throttle.client_network(request.remote_addr)
+
+
+def _username() -> str:
+    return clean_username(request.form.get("username")).lower()[:30]
+
+
 def _username_key() -> str:
-    return "login-user:" + (request.form.get("username") or "").strip().lower()[:30]
+    return "login-user:" + _username()
+
+
+def _username_at_client_key() -> str:
+    return f"login-user-at:{_username()}@{_client()}"
+
+
+def _owner_address() -> bool:
+    return throttle.is_known_address(_username(), _client())
 
 
 def _start_session(user: User) -> None:
@@ -42,6 +62,7 @@ def _start_session(user: User) -> None:
 
 
 @auth_bp.route("/signin", methods=["GET", "POST"])
+@limiter.limit(throttle.SIGNUP_PER_ADDRESS, methods=["POST"], key_func=_client, scope="signup")
 def signin() -> str | Response:
     form = SignupForm()
     if form.validate_on_submit():
@@ -59,13 +80,27 @@ def signin() -> str | Response:
 
 
 @auth_bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("20 per 15 minutes", methods=["POST"], deduct_when=_login_failed, scope="ip")
 @limiter.limit(
-    "5 per 15 minutes",
+    throttle.LOGIN_PER_ADDRESS,
+    methods=["POST"],
+    key_func=_client,
+    deduct_when=_login_failed,
+    scope="login-address",
+)
+@limiter.limit(
+    throttle.LOGIN_PER_USERNAME_AT_ADDRESS,
+    methods=["POST"],
+    key_func=_username_at_client_key,
+    deduct_when=_login_failed,
+    scope="login-user-address",
+)
+@limiter.limit(
+    throttle.LOGIN_PER_USERNAME,
     methods=["POST"],
     key_func=_username_key,
     deduct_when=_login_failed,
-    scope="user",
+    exempt_when=_owner_address,
+    scope="login-user",
 )
 def login() -> str | Response:
     form = LoginForm()
@@ -76,6 +111,7 @@ def login() -> str | Response:
             form.form_errors.append(LOGIN_FAILED)
         else:
             _start_session(user)
+            throttle.remember_address(user.username_key, _client())
             return redirect(_safe_next(request.args.get("next")) or url_for("gallery.myfiles"))
     return render_template("auth/login.html", form=form)
 
@@ -90,14 +126,64 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
+@auth_bp.errorhandler(429)
+def too_many(_exc: HTTPException):  # noqa: ANN201 - Flask response
+    """Sign-up has its own message; login keeps the application's failed-attempts page."""
+    if request.endpoint != "auth.signin":
+        return too_many_attempts()
+    wait = retry_after_seconds()
+    minutes = max(1, -(-wait // 60))
+    body, status = render_error(
+        429,
+        "Too many sign-ups",
+        "Too many sign-up attempts from your network. Please try again in "
+        f"{minutes} minute{'s' if minutes != 1 else ''}.",
+    )
+    return body, status, {"Retry-After": str(wait)}
+
+
 @auth_bp.route("/logout", methods=["GET"])
-def logout() -> Response:
+def logout() -> str | Response:
+    """GET /logout logs out, as the original's link did, unless another site sent the
+    browser here: then a page asks first, and its button posts to /logout/confirm with a
+    CSRF token (so no other site can log anyone out)."""
+    if current_user.is_authenticated and _from_another_site():
+        return render_template("auth/logout_confirm.html")
+    _end_session()
+    return redirect(url_for("auth.login"))
+
+
+@auth_bp.route("/logout/confirm", methods=["POST"])
+def logout_confirm() -> Response:
+    _end_session()
+    return redirect(url_for("auth.login"), code=303)
+
+
+def _end_session() -> None:
     if current_user.is_authenticated:
         logout_user()
     sessions.end(session.get("sid"))
     session.clear()
     flash("You are logged out.", "info")
-    return redirect(url_for("auth.login"))
+
+
+def _from_another_site() -> bool:
+    """Whether another site (another host, even a sibling subdomain) sent this request:
+    the browser says so in Sec-Fetch-Site, or the Origin or Referer names another host
+    (an unreadable one, or the opaque Origin "null", counts as another)."""
+    if request.headers.get("Sec-Fetch-Site", "").lower() in ("cross-site", "same-site"):
+        return True
+    for header in ("Origin", "Referer"):
+        value = request.headers.get(header)
+        if not value:
+            continue
+        try:
+            host = urlsplit(value).netloc
+        except ValueError:
+            return True
+        if host.lower() != request.host.lower():
+            return True
+    return False
 
 
 def _render_account(error: str | None = None, status: int = 200) -> tuple[str, int]:
