@@ -3,11 +3,10 @@
 #
 # 1. Apply the Alembic migrations (`flask --app web upgrade-db`), retrying a
 #    bounded number of times while the database is still starting.
-# 2. If ADMIN_USERNAME is set, create the admin account from the environment
-#    (`flask --app web create-admin --from-env`, reads ADMIN_USERNAME and
-#    ADMIN_PASSWORD).
-# 3. Run the given command if there is one (e.g. `docker-compose run --rm web
-#    flask --app web load-examples`), otherwise exec gunicorn.
+# 2. Run the given command if there is one (e.g. `docker-compose run --rm web
+#    flask --app web load-examples`), after making the admin named by
+#    ADMIN_USERNAME when it is set (`flask --app web create-admin --from-env`);
+#    otherwise exec gunicorn, whose start makes that admin (web/gunicorn_conf.py).
 #
 # DB_UPGRADE_TRIES (default 30) and DB_UPGRADE_DELAY (seconds, default 2)
 # tune step 1.
@@ -29,11 +28,10 @@ until flask --app web upgrade-db; do
     sleep "$delay"
 done
 
-if [ -n "${ADMIN_USERNAME:-}" ]; then
-    flask --app web create-admin --from-env
-fi
-
 if [ "$#" -gt 0 ]; then
+    if [ -n "${ADMIN_USERNAME:-}" ]; then
+        flask --app web create-admin --from-env
+    fi
     exec "$@"
 fi
 

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from sqlalchemy.exc import OperationalError
 
 from . import imaging, migrate
 from .accounts.registration import find_user, register
@@ -50,8 +54,51 @@ def make_migration(message: str) -> None:
     migrate.revision(db.engine, message)
 
 
+def needs_schema(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Stop a command with one sentence, not a database traceback, when the database it
+    finds has no schema yet or an older one (every command but upgrade-db needs it)."""
+
+    @functools.wraps(command)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        problem = schema_problem()
+        if problem:
+            raise click.ClickException(problem)
+        return command(*args, **kwargs)
+
+    return checked
+
+
+def schema_problem() -> str | None:
+    """Why the database cannot serve this version yet, in one sentence (None: it can).
+
+    The usual cause is a command run with another DATA_DIR than the server's: it then
+    finds (and creates) an empty database of its own, so the sentence names the database.
+    """
+    engine = db.engine
+    url = engine.url
+    embedded = url.get_backend_name() == "sqlite" and url.database
+    where = url.database if embedded else url.render_as_string(hide_password=True)
+    try:
+        if migrate.is_current(engine):
+            return None
+        applied = migrate.applied(engine)
+    except OperationalError as exc:
+        return f"The database {where} does not answer: {exc.orig}."
+    if applied:
+        return (
+            f"The database {where} has an older schema than this version: "
+            "run `flask --app web upgrade-db` first."
+        )
+    same = "the same DATA_DIR" if embedded else "the same DATABASE_URL"
+    return (
+        f"The database {where} has no tables yet: run `flask --app web upgrade-db` to "
+        f"create them, or give this command {same} as the server."
+    )
+
+
 @click.command("fsck")
 @with_appcontext
+@needs_schema
 @click.option("--dry-run", is_flag=True, help="Only report what would be repaired.")
 @click.option("--grace-minutes", type=int, default=None, help="Leave newer leftovers alone.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
@@ -75,6 +122,7 @@ def fsck(dry_run: bool, grace_minutes: int | None, as_json: bool) -> None:
 
 @click.command("load-examples")
 @with_appcontext
+@needs_schema
 @click.option("--username", default="demo", show_default=True)
 @click.option(
     "--folder",
@@ -104,6 +152,7 @@ def load_examples(username: str, folder: Path) -> None:
 
 @click.command("create-admin")
 @with_appcontext
+@needs_schema
 @click.argument("username", required=False)
 @click.option(
     "--from-env",

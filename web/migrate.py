@@ -37,9 +37,13 @@ def downgrade(engine: Engine, revision: str) -> None:
 
 def is_current(engine: Engine) -> bool:
     """True when the database is at the latest migration."""
-    heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())
+    return applied(engine) == set(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+def applied(engine: Engine) -> set[str]:
+    """The migrations the database is at; empty when it has no schema yet."""
     with engine.connect() as connection:
-        return set(MigrationContext.configure(connection).get_current_heads()) == heads
+        return set(MigrationContext.configure(connection).get_current_heads())
 
 
 def revision(engine: Engine, message: str) -> None:
