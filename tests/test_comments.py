@@ -191,6 +191,33 @@ def test_others_cannot_delete_a_comment(app, world):
     assert len(comment_rows(app)) == 1
 
 
+def test_the_author_can_delete_their_comment_after_the_image_went_private(app, world):
+    make_user(app, "carol")
+    carol = app.test_client()
+    login(carol, "carol")
+    image_id = world["public"]
+    say(world["bob"], image_id, "mine")
+    say(carol, image_id, "hers")
+    with app.app_context():
+        bobs, carols = db.session.scalars(select(Comment.id).order_by(Comment.id)).all()
+    edit = world["alice"].post(
+        f"/image/{image_id}/edit", data={"filename": "public.png", "visibility": "private"}
+    )
+    assert edit.status_code == 303
+    # Someone else's comment on an image they cannot see: the image does not exist.
+    refused = carol.post(f"/comments/{bobs}/delete")
+    assert refused.status_code == 404
+    assert "No such image." in refused.get_data(as_text=True)
+    response = world["bob"].post(f"/comments/{bobs}/delete")
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/"  # the image page is no longer theirs to see
+    assert "The comment is deleted." in flashes(world["bob"].get("/"))
+    assert [row[2] for row in comment_rows(app)] == ["hers"]
+    assert world["bob"].post(f"/comments/{carols}/delete").status_code == 404
+    assert carol.post(f"/comments/{carols}/delete").status_code == 303
+    assert comment_rows(app) == []
+
+
 def test_deleting_an_image_deletes_its_comments(app, world):
     say(world["bob"], world["public"], "one")
     say(world["boss"], world["public"], "two")

@@ -42,6 +42,8 @@ def post_comment(image_id: int) -> Response:
 def delete_comment(comment_id: int) -> Response:
     comment = threads.delete_comment(current_user, comment_id)
     flash("The comment is deleted.", "success")
+    if not threads.image_shown_to(current_user, comment):
+        return redirect(url_for("gallery.index"), code=303)
     return redirect(
         url_for(
             "gallery.image_page",

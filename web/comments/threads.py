@@ -7,6 +7,8 @@
   while an image was public are kept but not shown while it is private.
 - The comment's author, the image's owner and admins can delete a comment; an admin
   deleting someone else's comment on someone else's image is written to the audit log.
+  The author may delete their comment even after the image went private (their words
+  stay theirs); to anyone else who cannot see the image it does not exist (404).
 - A comment goes with its image (ON DELETE CASCADE) and with its author (``remove_by``,
   called by the account removal before a user row goes).
 """
@@ -62,9 +64,11 @@ def post(author: User, image_id: int, raw: str | None) -> Comment:
 
 def can_delete(viewer: Any, comment: Comment, image: Image) -> bool:
     """Whoever may delete the image (its owner, an admin), and the comment's author."""
-    return access.can_delete(viewer, image) or (
-        signed_in(viewer) and viewer.id == comment.author_id
-    )
+    return access.can_delete(viewer, image) or _is_author(viewer, comment)
+
+
+def _is_author(viewer: Any, comment: Comment) -> bool:
+    return signed_in(viewer) and viewer.id == comment.author_id
 
 
 def delete_comment(viewer: User, comment_id: int) -> Comment:
@@ -72,7 +76,12 @@ def delete_comment(viewer: User, comment_id: int) -> Comment:
     comment = db.session.get(Comment, comment_id)
     if comment is None:
         raise NotFound("No such comment.")
-    image = access.get_image(comment.image_id, viewer)
+    if _is_author(viewer, comment):  # even when the image is no longer shown to them
+        image = db.session.get(Image, comment.image_id)
+    else:
+        image = access.get_image(comment.image_id, viewer)
+    if image is None:
+        raise NotFound(access.NO_SUCH_IMAGE)
     if not can_delete(viewer, comment, image):
         raise Forbidden(
             "Only the comment's author, the image's owner and admins can delete a comment."
@@ -87,6 +96,13 @@ def delete_comment(viewer: User, comment_id: int) -> Comment:
         db.session.execute(delete(Comment).where(Comment.id == comment.id))
         db.session.commit()
     return comment
+
+
+def image_shown_to(viewer: Any, comment: Comment) -> bool:
+    """Whether ``viewer`` still sees the image of ``comment`` (after its author deleted
+    it from an image that went private, there is no image page to go back to)."""
+    image = db.session.get(Image, comment.image_id)
+    return image is not None and access.can_view(viewer, image)
 
 
 def remove_by(user_id: int) -> None:
@@ -119,16 +135,16 @@ class Thread:
         return can_delete(self.viewer, comment, self.image)
 
 
-def thread(image: Image, viewer: Any, page: Any = None) -> Thread:
+def thread(image: Image, viewer: Any, page: int | None = None) -> Thread:
     """One page of an image's comments, oldest first (``page`` counts from 1; a page past
-    the end shows the last one)."""
+    the end shows the last one; None, as for a page number that is not one, the first)."""
     if image.visibility != PUBLIC:
         return Thread(image, viewer, [], 1, 1, 0)
     total = int(
         db.session.scalar(select(func.count(Comment.id)).where(Comment.image_id == image.id)) or 0
     )
     pages = max(1, math.ceil(total / PER_PAGE))
-    number = min(max(_page_number(page), 1), pages)
+    number = min(max(page or 1, 1), pages)
     comments = list(
         db.session.scalars(
             select(Comment)
@@ -149,13 +165,6 @@ def page_of(comment: Comment) -> int:
         )
     )
     return int(before or 0) // PER_PAGE + 1
-
-
-def _page_number(value: Any) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 1
 
 
 def counts(images: Iterable[Image]) -> dict[int, int]:
