@@ -10,6 +10,8 @@ import datetime as dt
 import io
 import itertools
 import re
+import socket
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,7 +21,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image as PILImage
-from sqlalchemy import event, func, select, text, update
+from sqlalchemy import create_engine, event, func, select, text, update
 
 from web import create_app, migrate
 from web.accounts.registration import register
@@ -299,3 +301,42 @@ def break_removes(monkeypatch, app, when=lambda bucket, key: True):
         return real(bucket, key)
 
     monkeypatch.setattr(store, "remove", remove)
+
+
+# --- dependencies that are down or frozen (real sockets, no mocks) ---------------------
+
+
+def down_database_engine(timeout: int = 1):  # noqa: ANN201 - an Engine
+    """An engine for a MySQL port where nothing listens: a database that is down."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return create_engine(
+        f"mysql+pymysql://root@127.0.0.1:{port}/gone", connect_args={"connect_timeout": timeout}
+    )
+
+
+class SilentServer:
+    """A TCP server that accepts connections and never answers: a frozen dependency.
+    ``accepted`` counts the connections it was sent."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.accepted: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted.append(conn)
+
+    def close(self) -> None:
+        self.sock.close()
+        for conn in self.accepted:
+            conn.close()

@@ -3,25 +3,39 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine
 from sqlalchemy.orm import sessionmaker
 
-from support import processes
-from tests.helpers import image_bytes, last_image_id, upload
-from web.storage import StorageError
+from tests.helpers import (
+    SilentServer,
+    age_everything,
+    down_database_engine,
+    image_bytes,
+    image_rows,
+    last_image_id,
+    objects,
+    upload,
+)
+from web.extensions import db
+from web.models import PENDING
+from web.operations import fsck
+from web.storage import S3Store, StorageError
 
 REQUEST_ID = "outage-check-1"
 
 
+@pytest.fixture
+def silent() -> Iterator[SilentServer]:
+    server = SilentServer()
+    yield server
+    server.close()
+
+
 def dead_database(monkeypatch, app) -> None:
-    """Point the application at a MySQL port where nothing listens (a database that is down)."""
-    engine = create_engine(
-        f"mysql+pymysql://root@127.0.0.1:{processes.free_port()}/gone",
-        connect_args={"connect_timeout": 1},
-    )
-    monkeypatch.setitem(app.extensions, "db_sessionmaker", sessionmaker(engine))
+    """Point the application at a database that is down."""
+    monkeypatch.setitem(app.extensions, "db_sessionmaker", sessionmaker(down_database_engine()))
 
 
 def assert_try_again_page(response) -> None:
@@ -89,3 +103,51 @@ def test_the_store_down_while_serving_a_file_is_a_503(app, auth, client, monkeyp
     monkeypatch.setattr(store, "open", broken)
     response = client.get(f"/image/{image_id}/file", headers={"X-Request-Id": REQUEST_ID})
     assert_try_again_page(response)
+
+
+# --- an upload whose dependency fails after the name was claimed ---------------------------
+
+
+def test_database_dying_mid_upload_is_undone_and_the_name_frees_itself(
+    app, auth, client, monkeypatch
+):
+    auth.signup("alice")
+    store = app.extensions["object_store"]
+    real_put = store.put_file
+    dead = down_database_engine()
+
+    def put_then_lose_the_database(bucket, key, path, content_type):
+        real_put(bucket, key, path, content_type)
+        db.session.bind = dead  # the request's next statement finds the database down
+
+    monkeypatch.setattr(store, "put_file", put_then_lose_the_database)
+    response = upload(client, "a.png")
+    monkeypatch.undo()
+    assert response.status_code == 503
+    assert "please try again" in response.get_data(as_text=True)
+    assert objects(app) == set()  # the undo removed what was written
+    assert [r[2] for r in image_rows(app)] == [PENDING]  # the row waits for maintenance
+    age_everything(app)
+    with app.app_context():
+        assert fsck.run().failed == []
+    assert image_rows(app) == []
+    assert upload(client, "a.png").status_code == 303
+
+
+def test_a_write_the_store_never_answered_keeps_the_name_claimed(
+    app, auth, client, monkeypatch, silent
+):
+    auth.signup("alice")
+    frozen = S3Store(f"127.0.0.1:{silent.port}", "k", "s", region="us-east-1", timeout=1)
+    monkeypatch.setattr(app.extensions["object_store"], "put_file", frozen.put_file)
+    response = upload(client, "a.png")
+    assert response.status_code == 503
+    assert "did not confirm that a.png was stored" in response.get_data(as_text=True)
+    assert [r[2] for r in image_rows(app)] == [PENDING]
+    monkeypatch.undo()
+    assert upload(client, "a.png").status_code == 409  # a late write cannot replace a newer one
+    age_everything(app)
+    with app.app_context():
+        assert fsck.run().failed == []
+    assert image_rows(app) == [] and objects(app) == set()
+    assert upload(client, "a.png").status_code == 303

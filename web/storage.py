@@ -36,6 +36,15 @@ class ObjectMissing(StorageError):
     """The object asked for does not exist."""
 
 
+class OutcomeUnknown(StorageError):
+    """A write was sent but its answer never came: the object may or may not be stored
+    (now or later). Whoever named it must keep the name until the store can be asked."""
+
+
+# What a request that reached the server but got no (complete) answer raises.
+_NO_ANSWER = (urllib3.exceptions.ReadTimeoutError, urllib3.exceptions.ProtocolError)
+
+
 @dataclass(frozen=True)
 class ObjectInfo:
     key: str
@@ -242,8 +251,11 @@ class S3Store:
         )
 
     @contextlib.contextmanager
-    def _errors(self, action: str, tolerate: tuple[str, ...] = ()) -> Iterator[None]:
-        """Turn the client's errors into ours; S3 error codes in ``tolerate`` are success."""
+    def _errors(
+        self, action: str, tolerate: tuple[str, ...] = (), write: bool = False
+    ) -> Iterator[None]:
+        """Turn the client's errors into ours; S3 error codes in ``tolerate`` are success.
+        A ``write`` sent without an answer is OutcomeUnknown."""
         try:
             yield
         except S3Error as exc:
@@ -253,10 +265,16 @@ class S3Store:
                 raise ObjectMissing(f"{action}: {exc.code}") from exc
             raise StorageError(f"could not {action}: {exc.code}") from exc
         except (MinioException, urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
+            if write and _no_answer(exc):
+                raise OutcomeUnknown(f"no answer to {action}: {exc}") from exc
             raise StorageError(f"could not {action}: {exc}") from exc
 
     def _call(self, action: str, func, *args, **kwargs):  # noqa: ANN001, ANN202 - thin wrapper
         with self._errors(action):
+            return func(*args, **kwargs)
+
+    def _write(self, action: str, func, *args, **kwargs):  # noqa: ANN001, ANN202 - thin wrapper
+        with self._errors(action, write=True):
             return func(*args, **kwargs)
 
     def ping(self) -> None:
@@ -287,7 +305,7 @@ class S3Store:
         return sorted(b.name for b in self._call("list buckets", self.client.list_buckets))
 
     def put_file(self, bucket: str, key: str, path: str, content_type: str) -> None:
-        self._call(
+        self._write(
             "store an object",
             self.client.fput_object,
             check_bucket(bucket),
@@ -314,7 +332,7 @@ class S3Store:
         return True
 
     def copy(self, src_bucket: str, src_key: str, dst_bucket: str, dst_key: str) -> None:
-        self._call(
+        self._write(
             "copy an object",
             self.client.copy_object,
             check_bucket(dst_bucket),
@@ -359,6 +377,13 @@ def retry_policy() -> urllib3.Retry:
         backoff_factor=0.2,
         respect_retry_after_header=False,
     )
+
+
+def _no_answer(exc: BaseException) -> bool:
+    """Whether the request was sent and its answer lost (a timeout or a cut connection)."""
+    if isinstance(exc, urllib3.exceptions.MaxRetryError):
+        return isinstance(exc.reason, _NO_ANSWER)
+    return isinstance(exc, _NO_ANSWER)
 
 
 def _iter_response(response) -> Iterator[bytes]:  # noqa: ANN001 - urllib3 response

@@ -4,7 +4,13 @@ Order: the file is checked and its thumbnail made on local disk; then the name i
 claimed by a PENDING row (the unique constraint refuses a taken name, changing
 nothing); then the objects are written; then the row becomes READY. A failure after
 the claim removes what was written and the row, and says "try again"; what a crash
-leaves is finished by fsck.
+leaves is finished by maintenance (fsck).
+
+The undo works when the database is the failure: it reads nothing from the session (the
+values it needs are kept before the first write). A write the object store received but
+never answered (OutcomeUnknown) keeps the PENDING row, so the name stays claimed: a late
+write can then neither leave an object nobody names nor overwrite a newer upload of the
+same name; maintenance removes both after PENDING_GRACE_MINUTES.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from .. import imaging
 from ..extensions import db, storage
 from ..models import PENDING, PUBLIC, READY, VISIBLE_STATES, Image, User, scope_for, utcnow
 from ..rules import TRY_AGAIN, RuleError, Unavailable, claiming_name
-from ..storage import StorageError, sha256_file
+from ..storage import OutcomeUnknown, StorageError, sha256_file
 from .naming import (
     check_visibility,
     name_taken_message,
@@ -138,42 +144,78 @@ def _claim(owner: User, filename: str, visibility: str, prepared: _Prepared) -> 
     return image
 
 
+@dataclass(frozen=True)
+class _Claim:
+    """What the undo of an upload needs, kept in memory: after a database failure the
+    session's objects cannot be read."""
+
+    image_id: int
+    filename: str
+    bucket: str
+    keys: tuple[str | None, ...]
+
+
 def _store_objects(image: Image, prepared: _Prepared) -> None:
     store = storage.store
+    claim = _Claim(image.id, image.filename, image.bucket, (image.object_key, image.thumb_key))
+    owner_id, size = image.owner_id, image.size
     try:
-        store.put_file(image.bucket, image.object_key, prepared.original, image.content_type)
+        store.put_file(claim.bucket, image.object_key, prepared.original, image.content_type)
         if image.thumb_key and prepared.thumb:
-            store.put_file(image.bucket, image.thumb_key, prepared.thumb, "image/webp")
+            store.put_file(claim.bucket, image.thumb_key, prepared.thumb, "image/webp")
         marked = db.session.execute(
             update(Image)
-            .where(Image.id == image.id, Image.state == PENDING)
+            .where(Image.id == claim.image_id, Image.state == PENDING)
             .values(state=READY, updated_at=utcnow())
         ).rowcount
         if marked != 1:
             raise StorageError("the pending upload was cleaned up before it finished")
-        count_usage(image.owner_id, 1, image.size)
+        count_usage(owner_id, 1, size)
         db.session.commit()
         image.state = READY
+    except OutcomeUnknown as exc:
+        log.warning("upload of %s: the store did not answer; name kept: %s", claim.filename, exc)
+        _rollback()
+        raise Unavailable(outcome_unknown_message(claim.filename)) from exc
     except (StorageError, SQLAlchemyError) as exc:
-        log.warning("upload of %s failed after the claim: %s", image.filename, exc)
-        db.session.rollback()
-        _undo_claim(image)
+        log.warning("upload of %s failed after the claim: %s", claim.filename, exc)
+        _rollback()
+        _undo_claim(claim)
         raise Unavailable(TRY_AGAIN) from exc
 
 
-def _undo_claim(image: Image) -> None:
+def outcome_unknown_message(filename: str) -> str:
+    minutes = current_app.config["PENDING_GRACE_MINUTES"] + 1
+    return (
+        f"The image store did not confirm that {filename} was stored. It is not shown; "
+        f"its name stays reserved while this is checked, at most {minutes} minutes. "
+        "Please try again then."
+    )
+
+
+def _rollback() -> None:
+    try:
+        db.session.rollback()
+    except SQLAlchemyError as exc:
+        log.warning("rollback after a failed upload: %s", exc)
+
+
+def _undo_claim(claim: _Claim) -> None:
     """Remove what a failed upload wrote and release its name.
 
     The row goes even when the store cannot remove the objects, so that the user can
-    try again at once; fsck removes such unnamed objects later.
+    try again at once; maintenance removes such unnamed objects later. When the database
+    is the failure the row stays PENDING, and maintenance undoes it after the grace period.
     """
     try:
-        remove_objects(image.bucket, [image.object_key, image.thumb_key])
+        remove_objects(claim.bucket, list(claim.keys))
     except StorageError as exc:
-        log.warning("objects of failed upload %s left for fsck: %s", image.id, exc)
+        log.warning("objects of failed upload %s left for fsck: %s", claim.image_id, exc)
     try:
-        db.session.execute(delete(Image).where(Image.id == image.id, Image.state == PENDING))
+        db.session.execute(
+            delete(Image).where(Image.id == claim.image_id, Image.state == PENDING)
+        )
         db.session.commit()
     except SQLAlchemyError as exc:
-        db.session.rollback()
-        log.warning("could not undo upload of image %s (fsck will): %s", image.id, exc)
+        _rollback()
+        log.warning("could not undo upload of image %s (fsck will): %s", claim.image_id, exc)
