@@ -306,7 +306,7 @@ def fill_login(tab: Tab, username: str, password: str) -> None:
 
 def log_out(tab: Tab) -> None:
     with tab.navigation():
-        tab.page.get_by_role("link", name="Logout").click()
+        tab.page.get_by_role("link", name="Log out").click()
     expect(tab.page.locator(".alert-info")).to_contain_text("You are logged out.")
 
 

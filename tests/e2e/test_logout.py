@@ -41,7 +41,7 @@ def test_a_logout_link_on_another_site_asks_before_logging_out(tab):
     tab.goto("/myfiles")
     expect(page).to_have_url(tab.url("/login"))  # signed out: My Files asks for a login
 
-    log_in(tab, username)  # from the site itself, the Logout link logs out at once
+    log_in(tab, username)  # from the site itself, the Log out link logs out at once
     with tab.navigation(tab.url("/login")):
-        page.get_by_role("link", name="Logout").click()
+        page.get_by_role("link", name="Log out").click()
     expect(page.locator(".alert-info")).to_contain_text("You are logged out.")
