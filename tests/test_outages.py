@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy.orm import sessionmaker
 
+from support.processes import free_port as down_port
 from tests.helpers import (
     SilentServer,
     age_everything,
+    build_app,
     down_database_engine,
     image_bytes,
     image_rows,
     last_image_id,
+    login_status,
+    make_user,
     objects,
+    teardown_app,
     upload,
 )
 from web.extensions import db
@@ -151,3 +157,26 @@ def test_a_write_the_store_never_answered_keeps_the_name_claimed(
         assert fsck.run().failed == []
     assert image_rows(app) == [] and objects(app) == set()
     assert upload(client, "a.png").status_code == 303
+
+
+# --- Redis is optional at run time -------------------------------------------------------
+
+
+@pytest.mark.parametrize("failure", ["down", "frozen"])
+def test_logins_work_while_redis_fails(config, silent, caplog, failure):
+    port = silent.port if failure == "frozen" else down_port()
+    config.update(REDIS_URL=f"redis://127.0.0.1:{port}/0", RATELIMIT_ENABLED=True)
+    app = build_app(config)
+    try:
+        make_user(app, "alice")
+        client = app.test_client()
+        wrong = client.post("/login", data={"username": "alice", "password": "wrong-guess"})
+        assert wrong.status_code == 200
+        start = time.monotonic()
+        assert login_status(app, "alice") == 302
+        assert time.monotonic() - start < 5
+        assert "counting limits in memory" in caplog.text or "in-memory" in caplog.text
+        health = client.get("/health")
+        assert health.status_code == 200 and health.json["status"] == "degraded"
+    finally:
+        teardown_app(app)

@@ -21,6 +21,9 @@ from limits import parse_many
 BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 
 
+REDIS_TIMEOUT = 1.0  # seconds a Redis call may take before limits count in memory
+
+
 class ConfigError(ValueError):
     """A setting has a value the application cannot use."""
 
@@ -136,6 +139,14 @@ def finish(config: dict[str, Any]) -> dict[str, Any]:
     config.setdefault("WTF_CSRF_TIME_LIMIT", None)
     config.setdefault("BOOTSTRAP_SERVE_LOCAL", True)
     config.setdefault("RATELIMIT_STORAGE_URI", config.get("REDIS_URL") or "memory://")
+    if config.get("REDIS_URL"):
+        # Redis is optional at run time: when it fails (or hangs for a second), limits
+        # count in each process's memory until it answers again.
+        config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+        config.setdefault(
+            "RATELIMIT_STORAGE_OPTIONS",
+            {"socket_timeout": REDIS_TIMEOUT, "socket_connect_timeout": REDIS_TIMEOUT},
+        )
     config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     return config
 

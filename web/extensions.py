@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import redis
 from flask import Flask, current_app, g
 from flask_bootstrap import Bootstrap5
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf import CSRFProtect
+from limits.errors import StorageError as LimitsStorageError
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -85,9 +88,60 @@ class Storage:
         return current_app.extensions["object_store"]
 
 
+class RateLimiter(Limiter):
+    """Flask-Limiter whose counts survive a Redis outage.
+
+    With REDIS_URL set, the settings turn on Flask-Limiter's in-memory fallback: when
+    Redis fails, limits count in this process's memory (a warning is logged) until Redis
+    answers again. ``storage``, which services use for counts of their own, follows the
+    same rule instead of failing the request.
+    """
+
+    def init_app(self, app: Flask) -> None:
+        super().init_app(app)
+        self._storage_dead = False  # a new application starts by trying its storage
+
+    @property
+    def storage(self) -> Any:
+        main = super().storage
+        if not self._in_memory_fallback_enabled:
+            return main
+        return _CountsWithFallback(self, main)
+
+
+REDIS_FAILURES = (redis.RedisError, LimitsStorageError, OSError)
+_limits_log = logging.getLogger("web.limits")
+
+
+class _CountsWithFallback:
+    """The limiter's storage, or its in-memory fallback while the storage is down."""
+
+    def __init__(self, owner: RateLimiter, main: Any) -> None:
+        self._owner = owner
+        self._main = main
+
+    def __getattr__(self, name: str) -> Any:
+        owner = self._owner
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            fallback = owner._fallback_storage  # made by Flask-Limiter
+            if owner._storage_dead and fallback is not None:
+                return getattr(fallback, name)(*args, **kwargs)
+            try:
+                return getattr(self._main, name)(*args, **kwargs)
+            except REDIS_FAILURES as exc:
+                if fallback is None:
+                    raise
+                _limits_log.warning("Redis unreachable, counting limits in memory: %s", exc)
+                owner._storage_dead = True  # Flask-Limiter re-checks it later
+                return getattr(fallback, name)(*args, **kwargs)
+
+        return call
+
+
 db = Database()
 storage = Storage()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 bootstrap = Bootstrap5()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+limiter = RateLimiter(key_func=get_remote_address, default_limits=[])
