@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from flask import request
 from sqlalchemy.orm import sessionmaker
 
 from support.processes import free_port as down_port
@@ -24,12 +25,15 @@ from tests.helpers import (
     teardown_app,
     upload,
 )
+from web import create_app
+from web.config import ConfigError
 from web.extensions import db
 from web.models import PENDING
 from web.operations import fsck
 from web.storage import S3Store, StorageError
 
 REQUEST_ID = "outage-check-1"
+MYSQL = {"DATABASE_URL": "mysql+pymysql://u@db:3306/x"}
 
 
 @pytest.fixture
@@ -180,3 +184,39 @@ def test_logins_work_while_redis_fails(config, silent, caplog, failure):
         assert health.status_code == 200 and health.json["status"] == "degraded"
     finally:
         teardown_app(app)
+
+
+# --- settings for several instances ------------------------------------------------------
+
+
+def test_a_shared_database_without_a_secret_key_refuses_to_start(tmp_path):
+    with pytest.raises(ConfigError, match="SECRET_KEY must be set when DATABASE_URL is a shared"):
+        create_app({"DATA_DIR": str(tmp_path), **MYSQL})
+    assert not (tmp_path / "secret_key").exists()
+    app = create_app({"DATA_DIR": str(tmp_path), "SECRET_KEY": "set-by-the-operator", **MYSQL})
+    assert app.secret_key == "set-by-the-operator"
+
+
+@pytest.mark.parametrize("hops", [0, 1])
+def test_forwarded_headers_count_only_behind_trusted_proxies(config, hops):
+    config["TRUSTED_PROXIES"] = hops
+    app = build_app(config)
+    seen = {}
+
+    @app.after_request
+    def look(response):  # noqa: ANN001, ANN202
+        seen.update(address=request.remote_addr, scheme=request.scheme)
+        return response
+
+    try:
+        app.test_client().get(
+            "/login",
+            headers={"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"},
+            environ_base={"REMOTE_ADDR": "10.0.0.1"},
+        )
+    finally:
+        teardown_app(app)
+    if hops:
+        assert seen == {"address": "203.0.113.9", "scheme": "https"}
+    else:
+        assert seen == {"address": "10.0.0.1", "scheme": "http"}

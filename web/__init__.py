@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Flask
 from flask import session as flask_session
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import cli, errors, security
 from . import config as settings
@@ -62,6 +63,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
     cli.init_app(app)
     app.add_template_filter(_filesize, "filesize")
+    hops = app.config["TRUSTED_PROXIES"]
+    if hops:  # behind that many proxies, trust their X-Forwarded-For/-Proto/-Host/-Port
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops
+        )
     return app
 
 

@@ -96,6 +96,7 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     "DB_POOL_TIMEOUT": (lambda n, v: parse_int(n, v, 1), 5),
     "S3_CONNECT_TIMEOUT": (lambda n, v: parse_int(n, v, 1), 3),
     "S3_TIMEOUT": (lambda n, v: parse_int(n, v, 1), 10),
+    "TRUSTED_PROXIES": (lambda n, v: parse_int(n, v, 0), 0),
 }
 
 
@@ -116,6 +117,15 @@ def finish(config: dict[str, Any]) -> dict[str, Any]:
         data_dir.mkdir(parents=True, exist_ok=True)
         config["DATABASE_URL"] = f"sqlite:///{data_dir / 'imgrepo.sqlite3'}"
     if not config.get("SECRET_KEY"):
+        if not config["DATABASE_URL"].startswith("sqlite"):
+            # Instances sharing a database must sign sessions with one key; each one
+            # generating its own would silently log people out as requests move around.
+            raise ConfigError(
+                "SECRET_KEY must be set when DATABASE_URL is a shared database: set the same "
+                "long random value (e.g. the output of "
+                "`python -c 'import secrets; print(secrets.token_hex(32))'`) in the "
+                "environment of every instance"
+            )
         config["SECRET_KEY"] = _stored_secret_key(data_dir)
     config["STORAGE"] = "s3" if config.get("S3_ENDPOINT") else "file"
     if config["STORAGE"] == "s3" and not (
