@@ -32,6 +32,8 @@ FOREIGN = [
     {"Referer": "https://elsewhere.example/page"},
     {"Referer": "http://localhost.elsewhere.example/"},
     {"Referer": "http://[not-a-host/"},
+    {"Origin": "http://[::1"},
+    {"Referer": "http://élsewhere.example/ü"},
     {"Sec-Fetch-Site": "none", "Referer": "https://elsewhere.example/"},
 ]
 
