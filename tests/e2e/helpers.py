@@ -180,9 +180,9 @@ class Tab:
             found.append(f"image requests that failed: {self.broken_images}")
         return found
 
-    def screenshot(self, name: str, full_page: bool = False) -> Path:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        path = SCREENSHOTS / name
+    def screenshot(self, name: str, folder: Path = SCREENSHOTS, full_page: bool = False) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / name
         self.page.screenshot(path=str(path), full_page=full_page, animations="disabled")
         return path
 
