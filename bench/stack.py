@@ -129,7 +129,7 @@ def raw_bucket(be: Backend) -> str:
     return "benchraw-" + be.public_bucket.split("-", 1)[1]
 
 
-def minio_client(s3: S3Server, pool: int = 32):  # noqa: ANN201 - minio.Minio
+def minio_client(s3: S3Server, pool: int = 32):
     return s3_minio_client(s3, read=60.0, pool=pool)
 
 

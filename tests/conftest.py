@@ -90,7 +90,7 @@ def other_client(app: Flask) -> FlaskClient:
 # --- what ran, said at the end of the run ----------------------------------------------
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ANN001
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     """Say how many tests passed on each backend and in the browser, so that a CI log
     shows the MySQL + S3 and end-to-end tests ran rather than being skipped."""
     groups: dict[str, dict[str, int]] = {}

@@ -234,7 +234,7 @@ def count_queries(app) -> Iterator[list[str]]:
     """The SQL statements the application runs inside the block."""
     statements: list[str] = []
 
-    def record(conn, cursor, statement, *args):  # noqa: ANN001
+    def record(conn, cursor, statement, *args):
         statements.append(statement)
 
     with app.app_context():
@@ -306,7 +306,7 @@ def break_removes(monkeypatch, app, when=lambda bucket, key: True):
 # --- dependencies that are down or frozen (real sockets, no mocks) ---------------------
 
 
-def down_database_engine(timeout: int = 1):  # noqa: ANN201 - an Engine
+def down_database_engine(timeout: int = 1):
     """An engine for a MySQL port where nothing listens: a database that is down."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -436,7 +436,7 @@ def test_audit_entries_keep_the_name_of_an_admin_who_is_gone(app, world):
 # --- create-admin -----------------------------------------------------------------------
 
 
-def cli(app, *args, env=None, input=None):  # noqa: A002 - click's name
+def cli(app, *args, env=None, input=None):
     env = {"ADMIN_USERNAME": None, "ADMIN_PASSWORD": None, **(env or {})}
     return app.test_cli_runner().invoke(args=["create-admin", *args], env=env, input=input)
 

@@ -23,7 +23,7 @@ def silent() -> Iterator[SilentServer]:
     server.close()
 
 
-def timed(func, *args):  # noqa: ANN001, ANN201
+def timed(func, *args):
     start = time.monotonic()
     try:
         outcome = func(*args)

@@ -204,7 +204,7 @@ def test_forwarded_headers_count_only_behind_trusted_proxies(config, hops):
     seen = {}
 
     @app.after_request
-    def look(response):  # noqa: ANN001, ANN202
+    def look(response):
         seen.update(address=request.remote_addr, scheme=request.scheme)
         return response
 

@@ -45,7 +45,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.setdefault("USE_SESSION_FOR_NEXT", True)
 
     @login_manager.user_loader
-    def _load_user(user_id: str):  # noqa: ANN202 - Flask-Login callback
+    def _load_user(user_id: str):
         return sessions.load(user_id, flask_session.get("sid"))
 
     for blueprint in (

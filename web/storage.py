@@ -269,11 +269,11 @@ class S3Store:
                 raise OutcomeUnknown(f"no answer to {action}: {exc}") from exc
             raise StorageError(f"could not {action}: {exc}") from exc
 
-    def _call(self, action: str, func, *args, **kwargs):  # noqa: ANN001, ANN202 - thin wrapper
+    def _call(self, action: str, func, *args, **kwargs):
         with self._errors(action):
             return func(*args, **kwargs)
 
-    def _write(self, action: str, func, *args, **kwargs):  # noqa: ANN001, ANN202 - thin wrapper
+    def _write(self, action: str, func, *args, **kwargs):
         with self._errors(action, write=True):
             return func(*args, **kwargs)
 
@@ -386,7 +386,7 @@ def _no_answer(exc: BaseException) -> bool:
     return isinstance(exc, _NO_ANSWER)
 
 
-def _iter_response(response) -> Iterator[bytes]:  # noqa: ANN001 - urllib3 response
+def _iter_response(response) -> Iterator[bytes]:
     try:
         yield from response.stream(CHUNK)
     finally:

@@ -97,7 +97,7 @@ class Tab:
         if response.request.resource_type == "image" and response.status >= 400:
             self.broken_images.append(f"{response.status} {response.url}")
 
-    def _on_navigated(self, frame) -> None:  # noqa: ANN001 - playwright Frame
+    def _on_navigated(self, frame) -> None:
         if frame == self.page.main_frame and frame.url != "about:blank":
             self.unchecked.append(frame.url)
 

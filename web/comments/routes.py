@@ -56,7 +56,7 @@ def delete_comment(comment_id: int) -> Response:
 
 
 @bp.errorhandler(429)
-def too_many_comments(exc: HTTPException):  # noqa: ANN201 - Flask response
+def too_many_comments(exc: HTTPException):
     """The comment limit's own message (the application's 429 page speaks of failed
     attempts, which is right for password checks, not for comments)."""
     wait = retry_after_seconds()

@@ -69,7 +69,7 @@ def run(dry_run: bool = False, grace: dt.timedelta | None = None) -> Report:
     return report
 
 
-def _attempt(report: Report, action: str, func, *args) -> None:  # noqa: ANN001
+def _attempt(report: Report, action: str, func, *args) -> None:
     try:
         func(*args)
     except (StorageError, SQLAlchemyError, OSError, imaging.InvalidImage) as exc:
