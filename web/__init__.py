@@ -24,6 +24,7 @@ from .api.routes import bp as api_bp
 from .comments.routes import bp as comments_bp
 from .extensions import bootstrap, csrf, db, limiter, login_manager, storage
 from .images.routes import bp as gallery_bp
+from .operations import maintenance
 from .operations.routes import bp as operations_bp
 
 
@@ -63,6 +64,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
     cli.init_app(app)
     app.add_template_filter(_filesize, "filesize")
+    maintenance.init_app(app)
     hops = app.config["TRUSTED_PROXIES"]
     if hops:  # behind that many proxies, trust their X-Forwarded-For/-Proto/-Host/-Port
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]

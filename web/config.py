@@ -97,6 +97,7 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     "S3_CONNECT_TIMEOUT": (lambda n, v: parse_int(n, v, 1), 3),
     "S3_TIMEOUT": (lambda n, v: parse_int(n, v, 1), 10),
     "TRUSTED_PROXIES": (lambda n, v: parse_int(n, v, 0), 0),
+    "MAINTENANCE_INTERVAL": (lambda n, v: parse_int(n, v, 0), 60),
 }
 
 

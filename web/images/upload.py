@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -26,7 +25,7 @@ from flask import current_app
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from .. import imaging
+from .. import imaging, scratch
 from ..extensions import db, storage
 from ..models import PENDING, PUBLIC, READY, VISIBLE_STATES, Image, User, scope_for, utcnow
 from ..rules import TRY_AGAIN, RuleError, Unavailable, claiming_name
@@ -65,7 +64,7 @@ class _Prepared:
 def upload(owner: User, stream: BinaryIO, client_filename: str, visibility: str) -> UploadResult:
     """Validate, store and register one uploaded file (see the module docstring)."""
     check_visibility(visibility)
-    workdir = tempfile.mkdtemp(prefix="imgrepo-")
+    workdir = scratch.mkdtemp("upload-")
     try:
         prepared = _prepare(stream, workdir, visibility)
         filename = sanitize_filename(client_filename, prepared.info.extension)

@@ -69,6 +69,18 @@ def run(dry_run: bool = False, grace: dt.timedelta | None = None) -> Report:
     return report
 
 
+def repair_unfinished(grace: dt.timedelta | None = None) -> Report:
+    """Only the repairs that are safe to run unattended, at any time, on any instance:
+    finish removals of users, undo uploads PENDING past the grace period, finish
+    unfinished moves and deletes (what maintenance runs)."""
+    if grace is None:
+        grace = dt.timedelta(minutes=current_app.config["PENDING_GRACE_MINUTES"])
+    report = Report(dry_run=False)
+    _finish_user_removals(report)
+    _unfinished_images(report, utcnow() - grace)
+    return report
+
+
 def _attempt(report: Report, action: str, func, *args) -> None:
     try:
         func(*args)

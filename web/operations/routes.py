@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, current_app
 
 from . import health as checks
+from . import maintenance
 
 bp = Blueprint("operations", __name__)
 
@@ -13,7 +14,11 @@ bp = Blueprint("operations", __name__)
 def health() -> tuple[dict, int]:
     """200 when the database and the object store answer (``degraded`` when only Redis
     failed), 503 naming what failed or timed out; always within two seconds."""
-    result = checks.checks()
-    if not checks.healthy(result):
-        return {"status": "unavailable", **result}, 503
-    return {"status": "degraded" if checks.degraded(result) else "ok", **result}, 200
+    result: dict = checks.checks()
+    status = "unavailable" if not checks.healthy(result) else "ok"
+    if status == "ok" and checks.degraded(result):
+        status = "degraded"
+    last_round = maintenance.status(current_app)
+    if last_round:
+        result["maintenance"] = last_round
+    return {"status": status, **result}, 503 if status == "unavailable" else 200

@@ -1,0 +1,130 @@
+"""Maintenance: what fsck repairs by hand, done on its own, on one instance at a time.
+
+Every MAINTENANCE_INTERVAL seconds, each serving process tries to take the maintenance
+lock (MySQL/MariaDB: ``GET_LOCK`` on a name tied to the database; SQLite: a file lock
+beside the database file, which only processes of one machine share). The one that gets
+it finishes what interrupted operations left: uploads PENDING past
+PENDING_GRACE_MINUTES are undone (their name is free again), unfinished deletes, moves
+and account removals are finished. It also removes the scratch directories of dead
+processes. The others skip that round. The last run of this process and what it
+repaired appear in ``/health``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import logging
+import random
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from .. import scratch
+from ..extensions import db
+from ..storage import StorageError
+from . import fsck
+
+log = logging.getLogger(__name__)
+
+SKIPPED = "another instance holds the maintenance lock"
+
+
+def init_app(app: Flask) -> None:
+    """Remove dead processes' scratch space now; start the maintenance thread with the
+    first request this process serves (so that CLI commands never start one)."""
+    scratch.remove_dead()
+    app.extensions["maintenance"] = {}
+    interval = app.config["MAINTENANCE_INTERVAL"]
+    if not interval or app.testing:
+        return
+    started = threading.Lock()
+
+    @app.before_request
+    def _start_maintenance() -> None:
+        if started.acquire(blocking=False):
+            thread = threading.Thread(
+                target=_loop, args=(app, interval), name="maintenance", daemon=True
+            )
+            thread.start()
+
+
+def _loop(app: Flask, interval: int) -> None:
+    stop = threading.Event()
+    stop.wait(random.uniform(0.2, 1.0) * interval)  # instances started together spread out
+    while True:
+        try:
+            run_once(app)
+        except Exception:  # the loop must outlive any one failed round
+            log.exception("maintenance round failed")
+        stop.wait(interval)
+
+
+def run_once(app: Flask) -> dict[str, Any]:
+    """One round of maintenance if this process gets the lock; its record."""
+    record: dict[str, Any] = {"last_run": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+    with app.app_context():
+        try:
+            with lease() as held:
+                if not held:
+                    record["result"] = SKIPPED
+                else:
+                    report = fsck.repair_unfinished()
+                    removed = scratch.remove_dead()
+                    record.update(
+                        result="ok" if not report.failed else "failed",
+                        repaired=report.done + [f"removed {p}" for p in removed],
+                        failed=report.failed,
+                    )
+                    if record["repaired"] or report.failed:
+                        log.warning(
+                            "maintenance repaired %s; failed %s", record["repaired"], report.failed
+                        )
+        except (SQLAlchemyError, StorageError, OSError) as exc:
+            db.session.rollback()
+            record["result"] = f"failed: {type(exc).__name__}"
+    app.extensions["maintenance"] = record
+    return record
+
+
+def status(app: Flask) -> dict[str, Any]:
+    """What /health shows of maintenance (empty until a round ran in this process)."""
+    return dict(app.extensions.get("maintenance") or {})
+
+
+@contextlib.contextmanager
+def lease() -> Iterator[bool]:
+    """Hold the maintenance lock while inside (True), or learn that another holds it."""
+    engine = db.engine
+    if engine.dialect.name == "sqlite":
+        with _file_lock(Path(engine.url.database or "memory").with_suffix(".maintenance")) as got:
+            yield got
+        return
+    name = f"imgrepo-maintenance-{engine.url.database}"[:64]
+    with engine.connect() as connection:
+        got = connection.execute(text("SELECT GET_LOCK(:n, 0)"), {"n": name}).scalar() == 1
+        try:
+            yield got
+        finally:
+            if got:
+                connection.execute(text("SELECT RELEASE_LOCK(:n)"), {"n": name})
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path) -> Iterator[bool]:
+    with open(path, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
