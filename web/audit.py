@@ -21,6 +21,7 @@ PROMOTE, DEMOTE, DELETE_USER, DELETE_IMAGE, DELETE_COMMENT, RESET, CREATE_ADMIN 
     "reset",
     "create admin",
 )
+CREATE_TOKEN, REVOKE_TOKEN = "create token", "revoke token"
 
 
 def record(actor: User | None, action: str, target: str) -> AuditEntry:

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, Response, g, jsonify, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
+from werkzeug.http import HTTP_STATUS_CODES
 
 from .extensions import limiter, login_manager
 from .rules import RuleError
@@ -43,7 +45,28 @@ def wants_json() -> bool:
     )
 
 
-def render_error(status: int, title: str, message: str):
+def problem(status: int, detail: str, **extra: Any) -> Response:
+    """An RFC 9457 problem (``application/problem+json``): every error under /api/. The
+    title is the HTTP status's phrase; ``detail`` is the sentence the user reads."""
+    body = {
+        "type": "about:blank",
+        "title": HTTP_STATUS_CODES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "request_id": g.get("request_id"),
+        **extra,
+    }
+    if not request.path.startswith("/api/v1/"):
+        body.setdefault("error", detail)  # what the upload page's script reads
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    return response
+
+
+def render_error(status: int, title: str, message: str):  # noqa: ANN201 - Flask response
+    if request.path.startswith("/api/"):
+        return problem(status, message), status
     if wants_json():
         return jsonify(error=message, status=status, request_id=g.get("request_id")), status
     _viewer_for_error_page()
@@ -61,7 +84,7 @@ def render_error(status: int, title: str, message: str):
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(RequestEntityTooLarge)
-    def too_large(exc: RequestEntityTooLarge):
+    def too_large(exc: RequestEntityTooLarge):  # noqa: ANN202
         limit = app.config["MAX_UPLOAD_MB"]
         return render_error(
             413,
@@ -70,11 +93,11 @@ def init_app(app: Flask) -> None:
         )
 
     @app.errorhandler(429)
-    def too_many(exc: HTTPException):
+    def too_many(exc: HTTPException):  # noqa: ANN202
         return too_many_attempts()
 
     @app.errorhandler(CSRFError)
-    def csrf_error(exc: CSRFError):
+    def csrf_error(exc: CSRFError):  # noqa: ANN202
         return render_error(
             400,
             "Form expired",
@@ -83,14 +106,14 @@ def init_app(app: Flask) -> None:
         )
 
     @app.errorhandler(RuleError)
-    def rule_error(exc: RuleError):
+    def rule_error(exc: RuleError):  # noqa: ANN202
         if isinstance(exc.__cause__, DATABASE_FAILURES):
             g.database_down = True
         body, status = render_error(exc.status, "Request refused", str(exc))
         headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else {}
         return body, status, headers
 
-    def database_failure(exc: Exception):
+    def database_failure(exc: Exception):  # noqa: ANN202
         g.database_down = True
         _discard_session()
         return unavailable("database", exc)
@@ -99,11 +122,11 @@ def init_app(app: Flask) -> None:
         app.register_error_handler(failure, database_failure)
 
     @app.errorhandler(StorageError)
-    def store_failure(exc: StorageError):
+    def store_failure(exc: StorageError):  # noqa: ANN202
         return unavailable("object store", exc)
 
     @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException):
+    def http_error(exc: HTTPException):  # noqa: ANN202
         # A 500 goes to server_error (Flask picks the handler of the closest class).
         if exc.code is None or exc.code >= 500:
             return render_error(exc.code or 500, exc.name, exc.description or exc.name)
@@ -113,7 +136,7 @@ def init_app(app: Flask) -> None:
         return body, status, headers
 
     @app.errorhandler(InternalServerError)
-    def server_error(exc: InternalServerError):
+    def server_error(exc: InternalServerError):  # noqa: ANN202
         original = getattr(exc, "original_exception", None) or exc
         log.error(
             "request %s %s %s failed",
@@ -130,7 +153,7 @@ def init_app(app: Flask) -> None:
         )
 
 
-def unavailable(part: str, exc: Exception):
+def unavailable(part: str, exc: Exception):  # noqa: ANN201 - Flask response
     """The 503 of a dependency that failed or timed out: nothing was changed, try again."""
     log.warning(
         "request %s %s %s: %s unavailable: %s",
@@ -180,7 +203,7 @@ def _viewer_for_error_page() -> None:
         login_manager._update_request_context_with_user()
 
 
-def too_many_attempts():
+def too_many_attempts():  # noqa: ANN201 - Flask response
     """The 429 page of the failed-attempt limits: says when to try again."""
     wait = retry_after_seconds()
     minutes = max(1, -(-wait // 60))

@@ -216,3 +216,33 @@ class UserSession(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# Personal access tokens: READ reads what the user may see; READ_WRITE also changes it.
+TOKEN_READ, TOKEN_READ_WRITE = "read", "read-write"
+TOKEN_SCOPES = (TOKEN_READ, TOKEN_READ_WRITE)
+
+
+class ApiToken(Base):
+    """A personal access token of the API. Only the SHA-256 of the random secret is kept;
+    ``prefix`` (the first characters of the secret) tells the tokens apart in a list.
+    Tokens go with their user (ON DELETE CASCADE)."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (Index("ix_api_tokens_user_id", "user_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scope: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+    @property
+    def can_write(self) -> bool:
+        return self.scope == TOKEN_READ_WRITE

@@ -54,6 +54,13 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
+def has_bearer_token() -> bool:
+    """Whether the request carries ``Authorization: Bearer ...`` (an API token). Views that
+    accept tokens then authenticate by the token alone, never by the session cookie."""
+    auth = request.authorization
+    return auth is not None and auth.type == "bearer" and bool(auth.token)
+
+
 def csrf_after_login(app: Flask) -> None:
     """CSRF-check every state change, after the login check of views that need one."""
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
@@ -67,6 +74,8 @@ def csrf_after_login(app: Flask) -> None:
         ):
             return
         view = app.view_functions.get(request.endpoint or "")
+        if getattr(view, "accepts_tokens", False) and has_bearer_token():
+            return  # a token is no ambient credential: no other site can make a browser send it
         if getattr(view, "requires_login", False) and not flask_login.current_user.is_authenticated:
             return  # the view answers with the login redirect; nothing is changed
         csrf.protect()

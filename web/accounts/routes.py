@@ -14,11 +14,10 @@ from werkzeug.wrappers import Response
 
 from ..errors import render_error, retry_after_seconds, too_many_attempts
 from ..extensions import limiter
-from ..images.usage import usage
 from ..models import User
 from ..rules import NameTaken, RuleError
 from ..security import login_required
-from . import registration, removal, roles, sessions, throttle
+from . import account_page, registration, removal, sessions, throttle
 from .credentials import clean_username
 from .forms import LoginForm, SignupForm
 
@@ -127,7 +126,7 @@ def _safe_next(target: str | None) -> str | None:
 
 
 @auth_bp.errorhandler(429)
-def too_many(_exc: HTTPException):
+def too_many(_exc: HTTPException):  # noqa: ANN201 - Flask response
     """Sign-up has its own message; login keeps the application's failed-attempts page."""
     if request.endpoint != "auth.signin":
         return too_many_attempts()
@@ -187,12 +186,7 @@ def _from_another_site() -> bool:
 
 
 def _render_account(error: str | None = None, status: int = 200) -> tuple[str, int]:
-    count, used = usage(current_user)
-    last_admin = current_user.is_admin and roles.admin_count() <= 1
-    page = render_template(
-        "account/index.html", count=count, used=used, last_admin=last_admin, error=error
-    )
-    return page, status
+    return account_page.render(current_user, error=error), status
 
 
 @account_bp.route("/account", methods=["GET"])

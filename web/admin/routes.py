@@ -17,7 +17,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from .. import audit as audit_log
-from ..accounts import roles
+from ..accounts import roles, tokens
 from ..accounts.registration import get_user
 from ..images.access import get_image
 from ..images.removal import delete_image as remove_image
@@ -80,6 +80,7 @@ def user(user_id: int) -> str:
         images=directory.images_of(person, _int_arg("before")),
         count=count,
         used=used,
+        tokens=tokens.tokens_of(person),
     )
 
 
@@ -135,6 +136,14 @@ def delete_image(image_id: int) -> Response:
     remove_image(current_user, image)  # audited there, as from any page
     flash(f"Deleted “{image.filename}” of {image.owner.username}.", "success")
     return redirect(url_for("admin.user", user_id=image.owner_id), code=303)
+
+
+@bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
+@admin_required
+def revoke_token(token_id: int) -> Response:
+    token = tokens.revoke(current_user, token_id)  # audited there
+    flash(f"Revoked the token “{token.name}” of {token.user.username}.", "success")
+    return redirect(url_for("admin.user", user_id=token.user_id), code=303)
 
 
 @bp.route("/audit", methods=["GET"])

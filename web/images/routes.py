@@ -5,12 +5,10 @@ request, call the image services, render. The galleries' endpoint names stay
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import quote
 
 from flask import (
     Blueprint,
     Response,
-    abort,
     current_app,
     flash,
     redirect,
@@ -218,29 +216,8 @@ def image_thumb(image_id: int) -> Response:
 
 
 def _send(image: Image, thumbnail: bool) -> Response:
-    """Stream an image's bytes with an ETag; a matching If-None-Match gets a 304 at once."""
-    if thumbnail and not image.thumb_key:
-        abort(404)
-    etag = f"{image.sha256[:32]}-{'t' if thumbnail else 'o'}"
-    if image.is_public and current_app.config["ANONYMOUS_GALLERY"]:
-        cache = "public, max-age=60"
-    else:
-        cache = "private, max-age=60" if image.is_public else "private, no-cache"
-    headers = {"Cache-Control": cache, "Vary": "Cookie"}
-    if request.if_none_match.contains(etag):
-        response = Response(status=304, headers=headers)
-        response.set_etag(etag)
-        return response
-    body = serving.read_object(image, thumbnail)
-    mimetype = "image/webp" if thumbnail else image.content_type
-    if not thumbnail:
-        headers["Content-Length"] = str(image.size)
-        inline = image.is_image and request.args.get("download") is None
-        kind = "inline" if inline else "attachment"
-        headers["Content-Disposition"] = f"{kind}; filename*=UTF-8''{quote(image.filename)}"
-    response = Response(body, mimetype=mimetype, headers=headers, direct_passthrough=True)
-    response.set_etag(etag)
-    return response
+    download = request.args.get("download") is not None
+    return serving.image_response(image, thumbnail, request.if_none_match, download)
 
 
 @bp.route("/favicon.ico", methods=["GET"])

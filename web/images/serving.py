@@ -7,8 +7,10 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
+from urllib.parse import quote
 
-from flask import current_app
+from flask import Response, current_app
+from werkzeug.datastructures import ETags
 
 from ..extensions import storage
 from ..models import Image
@@ -84,3 +86,29 @@ def _open_object(image: Image, key: str) -> Iterator[bytes]:
             log.error("image %s has no object at %s/%s (run fsck)", image.id, image.bucket, key)
             raise NotFound(NO_SUCH_IMAGE) from None
         raise
+
+
+def image_response(image: Image, thumbnail: bool, if_none_match: ETags, download: bool) -> Response:
+    """An image's bytes (pages and API alike) with an ETag; a matching If-None-Match gets
+    a 304 at once. Private bytes are never cached by a shared cache."""
+    if thumbnail and not image.thumb_key:
+        raise NotFound(NO_SUCH_IMAGE)
+    etag = f"{image.sha256[:32]}-{'t' if thumbnail else 'o'}"
+    if image.is_public and current_app.config["ANONYMOUS_GALLERY"]:
+        cache = "public, max-age=60"
+    else:
+        cache = "private, max-age=60" if image.is_public else "private, no-cache"
+    headers = {"Cache-Control": cache, "Vary": "Cookie, Authorization"}
+    if if_none_match.contains(etag):
+        response = Response(status=304, headers=headers)
+        response.set_etag(etag)
+        return response
+    body = read_object(image, thumbnail)
+    mimetype = "image/webp" if thumbnail else image.content_type
+    if not thumbnail:
+        headers["Content-Length"] = str(image.size)
+        kind = "inline" if image.is_image and not download else "attachment"
+        headers["Content-Disposition"] = f"{kind}; filename*=UTF-8''{quote(image.filename)}"
+    response = Response(body, mimetype=mimetype, headers=headers, direct_passthrough=True)
+    response.set_etag(etag)
+    return response
