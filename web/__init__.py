@@ -19,8 +19,10 @@ from . import cli, errors, security
 from . import config as settings
 from .accounts import sessions
 from .accounts.routes import account_bp, auth_bp
+from .accounts.token_routes import bp as tokens_bp
 from .admin.routes import bp as admin_bp
 from .api.routes import bp as api_bp
+from .api.v1_routes import bp as api_v1_bp
 from .comments.routes import bp as comments_bp
 from .extensions import bootstrap, csrf, db, limiter, login_manager, storage
 from .images.routes import bp as gallery_bp
@@ -55,6 +57,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         api_bp,
         admin_bp,
         account_bp,
+        tokens_bp,
+        api_v1_bp,
         comments_bp,
         operations_bp,
     ):

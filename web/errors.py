@@ -64,7 +64,7 @@ def problem(status: int, detail: str, **extra: Any) -> Response:
     return response
 
 
-def render_error(status: int, title: str, message: str):  # noqa: ANN201 - Flask response
+def render_error(status: int, title: str, message: str):
     if request.path.startswith("/api/"):
         return problem(status, message), status
     if wants_json():
@@ -84,7 +84,7 @@ def render_error(status: int, title: str, message: str):  # noqa: ANN201 - Flask
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(RequestEntityTooLarge)
-    def too_large(exc: RequestEntityTooLarge):  # noqa: ANN202
+    def too_large(exc: RequestEntityTooLarge):
         limit = app.config["MAX_UPLOAD_MB"]
         return render_error(
             413,
@@ -93,11 +93,11 @@ def init_app(app: Flask) -> None:
         )
 
     @app.errorhandler(429)
-    def too_many(exc: HTTPException):  # noqa: ANN202
+    def too_many(exc: HTTPException):
         return too_many_attempts()
 
     @app.errorhandler(CSRFError)
-    def csrf_error(exc: CSRFError):  # noqa: ANN202
+    def csrf_error(exc: CSRFError):
         return render_error(
             400,
             "Form expired",
@@ -106,14 +106,14 @@ def init_app(app: Flask) -> None:
         )
 
     @app.errorhandler(RuleError)
-    def rule_error(exc: RuleError):  # noqa: ANN202
+    def rule_error(exc: RuleError):
         if isinstance(exc.__cause__, DATABASE_FAILURES):
             g.database_down = True
         body, status = render_error(exc.status, "Request refused", str(exc))
         headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else {}
         return body, status, headers
 
-    def database_failure(exc: Exception):  # noqa: ANN202
+    def database_failure(exc: Exception):
         g.database_down = True
         _discard_session()
         return unavailable("database", exc)
@@ -122,11 +122,11 @@ def init_app(app: Flask) -> None:
         app.register_error_handler(failure, database_failure)
 
     @app.errorhandler(StorageError)
-    def store_failure(exc: StorageError):  # noqa: ANN202
+    def store_failure(exc: StorageError):
         return unavailable("object store", exc)
 
     @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException):  # noqa: ANN202
+    def http_error(exc: HTTPException):
         # A 500 goes to server_error (Flask picks the handler of the closest class).
         if exc.code is None or exc.code >= 500:
             return render_error(exc.code or 500, exc.name, exc.description or exc.name)
@@ -136,7 +136,7 @@ def init_app(app: Flask) -> None:
         return body, status, headers
 
     @app.errorhandler(InternalServerError)
-    def server_error(exc: InternalServerError):  # noqa: ANN202
+    def server_error(exc: InternalServerError):
         original = getattr(exc, "original_exception", None) or exc
         log.error(
             "request %s %s %s failed",
@@ -153,7 +153,7 @@ def init_app(app: Flask) -> None:
         )
 
 
-def unavailable(part: str, exc: Exception):  # noqa: ANN201 - Flask response
+def unavailable(part: str, exc: Exception):
     """The 503 of a dependency that failed or timed out: nothing was changed, try again."""
     log.warning(
         "request %s %s %s: %s unavailable: %s",
@@ -203,7 +203,7 @@ def _viewer_for_error_page() -> None:
         login_manager._update_request_context_with_user()
 
 
-def too_many_attempts():  # noqa: ANN201 - Flask response
+def too_many_attempts():
     """The 429 page of the failed-attempt limits: says when to try again."""
     wait = retry_after_seconds()
     minutes = max(1, -(-wait // 60))

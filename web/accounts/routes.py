@@ -126,7 +126,7 @@ def _safe_next(target: str | None) -> str | None:
 
 
 @auth_bp.errorhandler(429)
-def too_many(_exc: HTTPException):  # noqa: ANN201 - Flask response
+def too_many(_exc: HTTPException):
     """Sign-up has its own message; login keeps the application's failed-attempts page."""
     if request.endpoint != "auth.signin":
         return too_many_attempts()
