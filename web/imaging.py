@@ -7,8 +7,10 @@ bombs), and it is decoded once to catch truncated files.
 
 from __future__ import annotations
 
+import codecs
 import io
 import os
+import re
 import struct
 import warnings
 from dataclasses import dataclass
@@ -60,9 +62,20 @@ SUFFIXES = frozenset(
 ACCEPTED_FORMATS = [f for f in CONTENT_TYPES if f != "MPO" and (f != "HEIF" or HEIF)]
 ACCEPTED_LABEL = "JPEG, PNG, GIF, WebP, BMP, TIFF, AVIF" + (", HEIC" if HEIF else "")
 
-# Markup that must never ride inside an image (polyglot files that a browser could
-# be tricked into rendering as a page).
-MARKUP_MARKERS = (b"<script", b"<html", b"<svg", b"<?php", b"<!doctype", b"<iframe", b"<body")
+# An SVG drawing is an XML document that can carry scripts: refused, and recognised by
+# how the document begins. No byte search elsewhere in a file: compressed image data is
+# close to random, so markup-like bytes turn up in real photos by chance. An image whose
+# bytes also read as a page (a polyglot) is made harmless by how it is served instead.
+SVG_MESSAGE = "SVG images are not accepted: they can carry scripts."
+SVG_HEAD_BYTES = 4096  # an SVG's first element comes after at most this much prologue
+_XML_PROLOG = re.compile(
+    r"(?:\s+|<\?xml[^>]*>|<!--.*?-->|<!doctype[^>\[]*(?:\[[^\]]*\]\s*)?>)*", re.S | re.I
+)
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
 
 TAG_MAKE, TAG_MODEL, TAG_DATETIME = 0x010F, 0x0110, 0x0132
 TAG_EXIF_IFD, TAG_GPS_IFD, TAG_DATETIME_ORIGINAL = 0x8769, 0x8825, 0x9003
@@ -109,7 +122,7 @@ def probe(path: str, max_pixels: int, thumb_path: str | None = None) -> ImageInf
     decodes its image once). Raises ``InvalidImage`` with a message meant for the user.
     """
     thumb_size = None
-    _refuse_markup(path)
+    _refuse_svg(path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -158,19 +171,22 @@ def _short(exc: BaseException) -> str:
     return text[:80]
 
 
-def _refuse_markup(path: str) -> None:
+def _refuse_svg(path: str) -> None:
+    """Refuse an SVG document: text whose first element, after any XML declaration,
+    comments and doctype, is ``<svg``. No accepted image format begins with ``<``, so
+    this never refuses an image; other text is refused by Pillow as not an image."""
     with open(path, "rb") as handle:
-        head = handle.read(1024).lstrip().lower()
-    if head.startswith((b"<svg", b"<?xml")) and b"<svg" in head:
-        raise InvalidImage("SVG images are not accepted: they can carry scripts.")
-    overlap = max(len(m) for m in MARKUP_MARKERS)
-    tail = b""
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            window = (tail + chunk).lower()
-            if any(marker in window for marker in MARKUP_MARKERS):
-                raise InvalidImage("This file contains web page markup and is not accepted.")
-            tail = window[-overlap:]
+        head = handle.read(SVG_HEAD_BYTES)
+    text = _head_text(head)
+    if text[_XML_PROLOG.match(text).end() :][:4].lower() == "<svg":
+        raise InvalidImage(SVG_MESSAGE)
+
+
+def _head_text(head: bytes) -> str:
+    for bom, encoding in _BOMS:
+        if head.startswith(bom):
+            return head[len(bom) :].decode(encoding, "ignore")
+    return head.decode("latin-1")
 
 
 def _refuse_png_trailer(path: str) -> None:

@@ -1,9 +1,19 @@
 """Reading an image's bytes from the object store, with recent thumbnails kept in the
-worker's memory. Who may see an image is checked before anything here is asked."""
+worker's memory, and the responses that carry them. Who may see an image is checked
+before anything here is asked.
+
+A file can be a valid image and, read another way, a web page (a polyglot). Uploads are
+not searched for markup: compressed image data holds markup-like bytes by chance. The
+responses make such bytes harmless instead: each says the type detected at upload and
+forbids sniffing another, carries a policy under which a browser that renders it anyway
+runs nothing, and is an attachment unless browsers display that format; the name it is
+saved under ends with the extension of that format.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -12,6 +22,7 @@ from urllib.parse import quote
 from flask import Response, current_app
 from werkzeug.datastructures import ETags
 
+from .. import imaging
 from ..extensions import storage
 from ..models import Image
 from ..rules import NotFound, Unavailable, backend_failures
@@ -19,6 +30,21 @@ from ..storage import ObjectMissing
 from .access import NO_SUCH_IMAGE
 
 log = logging.getLogger(__name__)
+
+# The headers of every image response: no sniffing, and nothing runs even where the
+# bytes are rendered as a document (this policy replaces the pages' own).
+BYTES_POLICY = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; sandbox",
+}
+THUMBNAIL_FORMAT = "WEBP"  # every thumbnail, whatever its original
+OTHER_TYPE = "application/octet-stream"
+# Every spelling of a format's extension that a saved file may keep as it is.
+SUFFIXES = {
+    "JPEG": {".jpg", ".jpeg", ".jpe", ".jfif"},
+    "TIFF": {".tif", ".tiff"},
+    "HEIF": {".heic", ".heif"},
+}
 
 
 class ThumbnailCache:
@@ -98,17 +124,31 @@ def image_response(image: Image, thumbnail: bool, if_none_match: ETags, download
         cache = "public, max-age=60"
     else:
         cache = "private, max-age=60" if image.is_public else "private, no-cache"
-    headers = {"Cache-Control": cache, "Vary": "Cookie, Authorization"}
+    headers = {"Cache-Control": cache, "Vary": "Cookie, Authorization", **BYTES_POLICY}
     if if_none_match.contains(etag):
         response = Response(status=304, headers=headers)
         response.set_etag(etag)
         return response
     body = read_object(image, thumbnail)
-    mimetype = "image/webp" if thumbnail else image.content_type
+    fmt = THUMBNAIL_FORMAT if thumbnail else image.format
     if not thumbnail:
         headers["Content-Length"] = str(image.size)
-        kind = "inline" if image.is_image and not download else "attachment"
-        headers["Content-Disposition"] = f"{kind}; filename*=UTF-8''{quote(image.filename)}"
+    inline = thumbnail or (image.is_image and image.shown_by_browsers and not download)
+    kind = "inline" if inline else "attachment"
+    name = quote(download_name(image.filename, fmt))
+    headers["Content-Disposition"] = f"{kind}; filename*=UTF-8''{name}"
+    mimetype = imaging.CONTENT_TYPES.get(fmt, OTHER_TYPE)
     response = Response(body, mimetype=mimetype, headers=headers, direct_passthrough=True)
     response.set_etag(etag)
     return response
+
+
+def download_name(filename: str, fmt: str) -> str:
+    """The name bytes of format ``fmt`` are saved under: the image's name, with the
+    format's extension added unless it already ends with one (``evil.html`` is saved as
+    ``evil.html.jpg``), so that the saved file opens as what it is."""
+    extension = imaging.EXTENSIONS.get(fmt, "")
+    suffix = os.path.splitext(filename)[1].lower()
+    if not extension or suffix in SUFFIXES.get(fmt, {extension}):
+        return filename
+    return filename + extension
