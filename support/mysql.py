@@ -131,6 +131,19 @@ def mysql_server(private: bool | None = None) -> Iterator[str]:
 @contextlib.contextmanager
 def _private_mariadb() -> Iterator[str]:
     """Start a throw-away mariadbd on a free loopback port; yield its base URL."""
+    with private_mariadb() as (url, _service):
+        yield url
+
+
+def answers(url: str, timeout: float = 1.0) -> bool:
+    """Whether the server of url accepts a login and answers SELECT 1."""
+    return _mysql_answers(url, timeout)
+
+
+@contextlib.contextmanager
+def private_mariadb() -> Iterator[tuple[str, processes.Service]]:
+    """A throw-away mariadbd on a free loopback port: its base URL and its process (which
+    the fault tests kill, freeze and start again)."""
     mariadbd = processes.find_executable("mariadbd", _MARIADB_DIRS)
     install_db = processes.find_executable("mariadb-install-db", _MARIADB_DIRS)
     if mariadbd is None or install_db is None:
@@ -141,7 +154,7 @@ def _private_mariadb() -> Iterator[str]:
             "(or set TEST_MYSQL_URL)"
         )
     tmp = Path(tempfile.mkdtemp(prefix="imgrepo-mariadb-"))
-    proc: subprocess.Popen[bytes] | None = None
+    service: processes.Service | None = None
     try:
         port = processes.free_port()
         datadir = tmp / "data"
@@ -191,7 +204,8 @@ def _private_mariadb() -> Iterator[str]:
             raise RuntimeError(
                 f"mariadb-install-db failed (exit {result.returncode})\n{log_tail(install_log)}"
             )
-        proc = processes.start([mariadbd, f"--defaults-file={cnf}"], out_log)
+        service = processes.Service([mariadbd, f"--defaults-file={cnf}"], out_log)
+        proc = service.start()
         url = _base_url(HOST, port)
         outcome = processes.wait_until(
             lambda: _mysql_answers(url, timeout=1.0), MYSQL_START_TIMEOUT, proc
@@ -206,10 +220,10 @@ def _private_mariadb() -> Iterator[str]:
                 f"mariadbd did not answer on {HOST}:{port} within {MYSQL_START_TIMEOUT:.0f} s"
                 f"\n{log_tail(error_log, out_log)}"
             )
-        yield url
+        yield url, service
     finally:
-        if proc is not None:
-            processes.stop_group(proc, MYSQL_STOP_TIMEOUT)
+        if service is not None:
+            service.stop(MYSQL_STOP_TIMEOUT)
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -120,3 +120,49 @@ def log_tail(*paths: Path, lines: int = 40) -> str:
         tail = "\n".join(text.splitlines()[-lines:])
         parts.append(f"--- last lines of {path}:\n{tail}")
     return "\n".join(parts)
+
+
+class Service:
+    """A server process that a fault test may kill, freeze (SIGSTOP), thaw (SIGCONT) and
+    start again with the same command line (same ports, same data)."""
+
+    def __init__(
+        self,
+        cmd: Sequence[str],
+        log_path: Path,
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | str | None = None,
+    ) -> None:
+        self.cmd = list(cmd)
+        self.log_path = log_path
+        self.env = env
+        self.cwd = cwd
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> subprocess.Popen[bytes]:
+        self.proc = start(self.cmd, self.log_path, env=self.env, cwd=self.cwd)
+        return self.proc
+
+    def _signal(self, signum: int) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signum)
+
+    def freeze(self) -> None:
+        self._signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        self._signal(signal.SIGCONT)
+
+    def kill(self) -> None:
+        """SIGKILL the whole group and wait until it is gone."""
+        if self.proc is not None:
+            self._signal(signal.SIGKILL)
+            self.proc.wait(timeout=KILL_TIMEOUT)
+
+    def stop(self, term_timeout: float) -> None:
+        if self.proc is not None:
+            self._signal(signal.SIGCONT)  # a frozen process cannot act on SIGTERM
+            stop_group(self.proc, term_timeout)
+            self.proc = None

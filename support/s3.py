@@ -175,10 +175,11 @@ def _remove_stale_weed_sockets(grpc_ports: list[int]) -> None:
 
 
 @contextlib.contextmanager
-def _weed_once(weed: str) -> Iterator[tuple[S3Server | None, str]]:
-    """Start weed once; yield (server, '') when ready or (None, log tail) on a port clash."""
+def _weed_once(weed: str) -> Iterator[tuple[S3Server | None, str, processes.Service | None]]:
+    """Start weed once; yield (server, '', its process) when ready or (None, log tail, None)
+    on a port clash."""
     tmp = Path(tempfile.mkdtemp(prefix="imgrepo-weed-"))
-    proc: subprocess.Popen[bytes] | None = None
+    service: processes.Service | None = None
     grpc_ports: list[int] = []
     try:
         master, volume, filer, s3 = _free_ports_with_grpc(4)
@@ -231,18 +232,19 @@ def _weed_once(weed: str) -> Iterator[tuple[S3Server | None, str]]:
         ]
         # TMPDIR: weed's glog files (weed.INFO, ...) go to the temp dir, not /tmp.
         env = {**os.environ, "TMPDIR": str(tmp)}
-        proc = processes.start(cmd, log_path, env=env, cwd=tmp)
+        service = processes.Service(cmd, log_path, env=env, cwd=tmp)
+        proc = service.start()
         try:
             _wait_s3(server, S3_START_TIMEOUT, proc, log_path)
         except RuntimeError:
             if proc.poll() is not None and "address already in use" in log_tail(log_path):
-                yield None, log_tail(log_path)
+                yield None, log_tail(log_path), None
                 return
             raise
-        yield server, ""
+        yield server, "", service
     finally:
-        if proc is not None:
-            processes.stop_group(proc, S3_STOP_TIMEOUT)
+        if service is not None:
+            service.stop(S3_STOP_TIMEOUT)
         _remove_stale_weed_sockets(grpc_ports)
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -262,12 +264,25 @@ def s3_server() -> Iterator[S3Server]:
         _wait_s3(server, S3_ENDPOINT_TIMEOUT, None, None)
         yield server
         return
+    with private_s3() as (server, _service):
+        yield server
+
+
+def ready(server: S3Server) -> bool:
+    """Whether an S3 round trip (make bucket, put, remove) succeeds now."""
+    return _s3_round_trip(server) is None
+
+
+@contextlib.contextmanager
+def private_s3() -> Iterator[tuple[S3Server, processes.Service]]:
+    """A private SeaweedFS on free ports: where it answers, and its process (which the
+    fault tests kill, freeze and start again)."""
     weed = _find_weed()
     last_tail = ""
     for _ in range(S3_START_ATTEMPTS):
-        with _weed_once(weed) as (server, tail):
-            if server is not None:
-                yield server
+        with _weed_once(weed) as (server, tail, service):
+            if server is not None and service is not None:
+                yield server, service
                 return
             last_tail = tail
     raise RuntimeError(
