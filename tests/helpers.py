@@ -196,6 +196,19 @@ def objects(app: Flask, bucket: str | None = None) -> set[str]:
         return found
 
 
+def stored_objects(app: Flask, bucket: str, filename: str) -> set[str]:
+    """What a ready image keeps in ``bucket``: its original, named by its filename, and
+    its thumbnail, named by its id."""
+    with app.app_context():
+        image_id = db.session.scalar(
+            select(Image.id).where(
+                Image.bucket == bucket, Image.object_key == filename, Image.state == "ready"
+            )
+        )
+    assert image_id is not None, f"no ready image {bucket}/{filename}"
+    return {f"{bucket}/{filename}", f"{bucket}/.thumbnails/{image_id}.webp"}
+
+
 def comment_rows(app) -> list[tuple]:
     with app.app_context():
         return [

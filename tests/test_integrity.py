@@ -19,6 +19,7 @@ from tests.helpers import (
     make_user,
     objects,
     signed_in,
+    stored_objects,
     upload,
 )
 from web.extensions import db, storage
@@ -43,7 +44,7 @@ def break_puts(monkeypatch, app, when):
 def test_store_failure_during_upload_leaves_nothing(app, auth, client, monkeypatch, failing):
     auth.signup()
     break_puts(
-        monkeypatch, app, lambda key: key.startswith("thumbnails/") == (failing == "thumbnail")
+        monkeypatch, app, lambda key: key.startswith(".thumbnails/") == (failing == "thumbnail")
     )
     response = upload(client, "a.png")
     assert response.status_code == 503
@@ -99,7 +100,7 @@ def test_simultaneous_uploads_of_one_name_give_one_image(app):
     assert sorted(statuses) == [303, 409]
     assert len(image_rows(app)) == 1
     pub = app.config["PUBLIC_BUCKET"]
-    assert objects(app) == {f"{pub}/same.png", f"{pub}/thumbnails/same.png.webp"}
+    assert objects(app) == stored_objects(app, pub, "same.png")
 
 
 def test_fsck_undoes_an_unfinished_upload(app, auth, client):
@@ -155,14 +156,14 @@ def test_fsck_removes_rows_whose_file_is_lost_and_remakes_thumbnails(app, auth, 
     lost, thumbless = (row[0] for row in ids(app))
     with app.app_context():
         storage.store.remove(pub, "lost.png")
-        storage.store.remove(pub, "thumbnails/thumbless.png.webp")
+        storage.store.remove(pub, f".thumbnails/{thumbless}.webp")
         report = fsck.run()
     assert sorted(report.found) == [
         f"image {lost} has lost its file {pub}/lost.png",
         f"image {thumbless} has lost its thumbnail",
     ]
     assert [r[0] for r in image_rows(app)] == ["thumbless.png"]
-    assert f"{pub}/thumbnails/thumbless.png.webp" in objects(app)
+    assert f"{pub}/.thumbnails/{thumbless}.webp" in objects(app)
 
 
 def ids(app):

@@ -1,14 +1,15 @@
 """Image probing, validation, thumbnails and EXIF handling (Pillow).
 
 Content decides the type: the file is opened by Pillow restricted to the accepted
-formats, its declared size is checked before any pixel is decoded (decompression
-bombs), and it is decoded once to catch truncated files.
+formats, its declared size (one frame, and all frames of an animation together) is
+checked before any pixel is decoded (decompression bombs), and its first frame is
+decoded once to catch truncated files. Nothing here decodes the other frames of an
+animation: GPS removal edits the metadata in the container (``web.metadata``).
 """
 
 from __future__ import annotations
 
 import codecs
-import io
 import os
 import re
 import struct
@@ -16,6 +17,8 @@ import warnings
 from dataclasses import dataclass
 
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+
+from . import metadata
 
 try:  # HEIC/HEIF support comes from the pillow-heif plugin
     import pillow_heif
@@ -115,11 +118,18 @@ class ImageInfo:
 OTHER_FILE = ImageInfo("FILE", "application/octet-stream", 0, 0, False)
 
 
-def probe(path: str, max_pixels: int, thumb_path: str | None = None) -> ImageInfo:
+def probe(
+    path: str,
+    max_pixels: int,
+    thumb_path: str | None = None,
+    max_total_pixels: int | None = None,
+) -> ImageInfo:
     """Check that ``path`` holds a whole, accepted image and describe it.
 
+    ``max_pixels`` bounds one frame; ``max_total_pixels`` all frames of an animation
+    together (frames × width × height, as declared: no frame is decoded to count them).
     With ``thumb_path``, the thumbnail is made from the same decoded pixels (an upload
-    decodes its image once). Raises ``InvalidImage`` with a message meant for the user.
+    decodes its first frame once). Raises ``InvalidImage`` with a message for the user.
     """
     thumb_size = None
     _refuse_svg(path)
@@ -133,12 +143,22 @@ def probe(path: str, max_pixels: int, thumb_path: str | None = None) -> ImageInf
                         f"The image is too large: {width}×{height} pixels "
                         f"(the limit is {max_pixels // 1_000_000} megapixels)."
                     )
+                frames = int(getattr(im, "n_frames", 1) or 1)
+                if frames > 1 and max_total_pixels and frames * width * height > max_total_pixels:
+                    raise InvalidImage(
+                        f"The animation is too large: {frames} frames of {width}×{height} "
+                        f"pixels (the limit is {max_total_pixels // 1_000_000} megapixels "
+                        "across all frames)."
+                    )
                 fmt = FORMAT_NAMES.get(im.format or "", im.format or "")
                 animated = bool(getattr(im, "is_animated", False))
                 exif = im.getexif()
                 if fmt == "JPEG":
                     im.draft("RGB", (THUMB_SIZE * 2, THUMB_SIZE * 2))
                 im.load()  # decodes: truncated or corrupt data fails here
+                xmp = _xmp_of(im) if fmt != "GIF" else metadata.gif_xmp(_read(path))
+                # EXIF of a multi-frame TIFF is read from the open file: read it now.
+                camera, taken, gps = exif_summary(exif)
                 if thumb_path is not None:
                     thumb_size = _write_thumbnail(im, thumb_path, THUMB_SIZE)
     except InvalidImage:
@@ -151,7 +171,8 @@ def probe(path: str, max_pixels: int, thumb_path: str | None = None) -> ImageInf
         raise InvalidImage(f"The image is damaged or incomplete ({_short(exc)}).") from None
     if fmt == "PNG":
         _refuse_png_trailer(path)
-    camera, taken, gps = exif_summary(exif)
+    if gps is None and xmp:
+        gps = metadata.xmp_gps_text(xmp)
     return ImageInfo(
         fmt,
         CONTENT_TYPES[fmt],
@@ -256,48 +277,70 @@ def _write_thumbnail(im: Image.Image, out_path: str, size: int) -> tuple[int, in
     return frame.size
 
 
-def strip_gps(path: str, out_path: str) -> bool:
-    """Write a copy of ``path`` without GPS data; False (nothing written) when it has none.
+def _read(path: str) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
 
-    JPEG is rewritten losslessly (only the EXIF segment changes); other formats are
-    saved again by Pillow with the same pixels.
+
+def _xmp_of(im: Image.Image) -> bytes | None:
+    """The XMP packet Pillow found (PNG text chunks after the image data count only
+    once the first frame is loaded)."""
+    xmp = im.info.get("xmp") or im.info.get("XML:com.adobe.xmp")
+    if isinstance(xmp, tuple) and xmp:  # TIFF keeps tag values in tuples
+        xmp = xmp[0]
+    if isinstance(xmp, str):
+        xmp = xmp.encode("utf-8")
+    return xmp if isinstance(xmp, bytes) and xmp else None
+
+
+def strip_gps(path: str, out_path: str) -> bool:
+    """Write a copy of ``path`` without its GPS position, in EXIF and in XMP; False
+    (nothing written) when it has none.
+
+    JPEG, PNG, WebP and GIF are edited in their container and no pixel is decoded, so
+    an animation of any length costs its file size (``web.metadata``). TIFF, AVIF and
+    HEIC are saved again by Pillow with the same pixels (TIFF losslessly, one frame at
+    a time; AVIF and HEIC at quality 95): callers hold a decode slot for them.
     """
+    data = _read(path)
+    try:
+        edited = metadata.edit_container(data)
+    except metadata.MetadataError as exc:
+        raise InvalidImage(
+            f"The image's metadata is damaged, so its GPS position cannot be removed "
+            f"({_short(exc)})."
+        ) from None
+    if edited is None:
+        return _save_without_gps(path, out_path)
+    if edited == data:
+        return False
+    with open(out_path, "wb") as handle:
+        handle.write(edited)
+    return True
+
+
+def _save_without_gps(path: str, out_path: str) -> bool:
     with Image.open(path, formats=ACCEPTED_FORMATS) as im:
         exif = im.getexif()
-        if TAG_GPS_IFD not in exif:
+        xmp = _xmp_of(im)
+        xmp_gps = bool(xmp) and metadata.xmp_has_gps(xmp)
+        if TAG_GPS_IFD not in exif and not xmp_gps:
             return False
-        del exif[TAG_GPS_IFD]
+        exif.pop(TAG_GPS_IFD, None)
         fmt = im.format
-        if fmt in ("JPEG", "MPO"):
-            _replace_jpeg_exif(path, out_path, exif.tobytes())
-            return True
         params: dict = {"exif": exif.tobytes()}
+        if xmp_gps:
+            params["xmp"] = metadata.xmp_without_gps(xmp or b"") or b""
         if getattr(im, "is_animated", False):
             params["save_all"] = True
         if fmt in ("WEBP", "AVIF", "HEIF"):
             params["quality"] = 95
         im.save(out_path, fmt, **params)
-        return True
-
-
-def _replace_jpeg_exif(path: str, out_path: str, exif_bytes: bytes) -> None:
-    with open(path, "rb") as handle:
-        data = handle.read()
-    if not exif_bytes.startswith(b"Exif\x00\x00"):
-        exif_bytes = b"Exif\x00\x00" + exif_bytes
-    out = io.BytesIO()
-    out.write(data[:2])
-    pos = 2
-    while pos + 4 <= len(data) and data[pos] == 0xFF:
-        marker = data[pos + 1]
-        if marker in (0xDA, 0xD9):  # start of scan: the rest is image data
-            break
-        length = struct.unpack(">H", data[pos + 2 : pos + 4])[0]
-        segment = data[pos : pos + 2 + length]
-        if marker == 0xE1 and segment[4:10] == b"Exif\x00\x00":
-            segment = b"\xff\xe1" + struct.pack(">H", len(exif_bytes) + 2) + exif_bytes
-        out.write(segment)
-        pos += 2 + length
-    out.write(data[pos:])
-    with open(out_path, "wb") as handle:
-        handle.write(out.getvalue())
+    if xmp_gps:  # an encoder that copies the original's XMP (TIFF) gets it blanked
+        with open(out_path, "r+b") as handle:
+            written = handle.read()
+            blanked = metadata.blank_xmp_gps(written)
+            if blanked != written:
+                handle.seek(0)
+                handle.write(blanked)
+    return True

@@ -26,6 +26,7 @@ from ..models import DELETING, MOVING, PUBLIC, READY, Image, User, scope_for, ut
 from ..rules import TRY_AGAIN, Forbidden, NotFound, Unavailable, claiming_name
 from ..storage import StorageError, sha256_file
 from .access import NO_SUCH_IMAGE, can_delete, can_view
+from .decoding import decode_slot
 from .naming import (
     check_visibility,
     name_taken_message,
@@ -71,12 +72,13 @@ def move_image(
         if marked != 1:
             session.rollback()
             raise NotFound(BUSY_IMAGE)
-        session.add(_tombstone(image, old))
+        shared = _keeps_thumbnail(image, target_bucket(new_visibility, image.owner))
+        session.add(_tombstone(image, old, keep_thumbnail=shared))
         session.commit()
     session.refresh(image)
     try:
         finish_move(image)
-    except (StorageError, SQLAlchemyError, imaging.InvalidImage, OSError) as exc:
+    except (StorageError, SQLAlchemyError, imaging.InvalidImage, OSError, Unavailable) as exc:
         session.rollback()
         log.warning("move of image %s failed; putting it back: %s", image.id, exc)
         _undo_move(image, old)
@@ -84,8 +86,15 @@ def move_image(
     return image
 
 
-def _tombstone(image: Image, old: dict[str, Any]) -> Image:
-    """A DELETING row that holds an image's old name and objects during a move."""
+def _keeps_thumbnail(image: Image, bucket: str) -> bool:
+    """Whether the image's thumbnail is already where the move puts it (a rename in the
+    same bucket: the key comes from the id, not the name), so nothing copies or removes it."""
+    return bucket == image.bucket and image.thumb_key == thumb_key_for(image.id)
+
+
+def _tombstone(image: Image, old: dict[str, Any], keep_thumbnail: bool) -> Image:
+    """A DELETING row that holds an image's old name and objects during a move (not the
+    thumbnail when the image keeps it where it is)."""
     return Image(
         owner_id=image.owner_id,
         filename=old["filename"],
@@ -94,7 +103,7 @@ def _tombstone(image: Image, old: dict[str, Any]) -> Image:
         state=DELETING,
         bucket=image.bucket,
         object_key=image.object_key,
-        thumb_key=image.thumb_key,
+        thumb_key=None if keep_thumbnail else image.thumb_key,
         content_type=image.content_type,
         format=image.format,
         size=image.size,
@@ -104,7 +113,7 @@ def _tombstone(image: Image, old: dict[str, Any]) -> Image:
 
 def _new_place(image: Image) -> tuple[str, str, str | None]:
     bucket = target_bucket(image.visibility, image.owner)
-    thumb = thumb_key_for(image.filename) if image.thumb_key else None
+    thumb = thumb_key_for(image.id) if image.thumb_key else None
     return bucket, image.filename, thumb
 
 
@@ -122,7 +131,7 @@ def finish_move(image: Image) -> None:
         count_usage(image.owner_id, 0, values["size"] - image.size)
     else:
         store.copy(image.bucket, image.object_key, bucket, key)
-    if thumb and image.thumb_key:
+    if thumb and image.thumb_key and not _keeps_thumbnail(image, bucket):
         store.copy(image.bucket, image.thumb_key, bucket, thumb)
     old_bucket, old_key = image.bucket, image.object_key
     session = db.session
@@ -152,7 +161,8 @@ def _copy_without_gps(image: Image, bucket: str, key: str) -> dict[str, Any]:
             for chunk in storage.store.open(image.bucket, image.object_key):
                 out.write(chunk)
         stripped = os.path.join(workdir, "stripped")
-        source = stripped if imaging.strip_gps(original, stripped) else original
+        with decode_slot():  # lossless edits decode nothing; TIFF, AVIF, HEIC do
+            source = stripped if imaging.strip_gps(original, stripped) else original
         storage.store.put_file(bucket, key, source, image.content_type)
         return {
             "size": os.path.getsize(source),
@@ -183,7 +193,7 @@ def _undo_move(image: Image, old: dict[str, Any]) -> None:
         )
         session.commit()
         if (bucket, key) != (image.bucket, image.object_key):
-            remove_objects(bucket, [key, thumb])
+            remove_objects(bucket, [key, None if _keeps_thumbnail(image, bucket) else thumb])
     except (StorageError, SQLAlchemyError) as exc:
         session.rollback()
         log.warning(

@@ -1,9 +1,15 @@
 """Where an image lives: its sanitized filename, its object keys and bucket, and the
-messages about names and visibilities."""
+messages about names and visibilities.
+
+An original's key is its filename; a thumbnail's key is ``.thumbnails/<image id>.webp``.
+No filename can reach that namespace (names lose their leading dots), and no user
+chooses an id, so no upload can take over or block another image's thumbnail. Rows
+written before keep the key they name (``thumbnails/<filename>.webp``): every reader
+goes by the key a row stores, never by recomputing it.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 
@@ -13,7 +19,7 @@ from ..extensions import storage
 from ..models import PRIVATE, PUBLIC, VISIBILITIES, User
 from ..rules import RuleError
 
-THUMB_PREFIX = "thumbnails/"
+THUMB_PREFIX = ".thumbnails/"
 MAX_FILENAME_BYTES = 255
 VISIBILITY_CHOICE = "Choose public or private."
 
@@ -43,15 +49,9 @@ def sanitize_filename(raw: str, extension: str) -> str:
     return f"{stem}{suffix}"
 
 
-def thumb_key_for(filename: str) -> str:
-    """``thumbnails/<filename>.webp`` beside the original; a name too long for that (a
-    path part may have 255 bytes) is shortened and made unique with a hash."""
-    leaf = filename + ".webp"
-    if len(leaf.encode()) > MAX_FILENAME_BYTES:
-        digest = hashlib.sha256(filename.encode()).hexdigest()[:16]
-        stem = filename.encode()[:200].decode("utf-8", "ignore")
-        leaf = f"{stem}~{digest}.webp"
-    return THUMB_PREFIX + leaf
+def thumb_key_for(image_id: int) -> str:
+    """The key of an image's thumbnail, in every bucket the image may live in."""
+    return f"{THUMB_PREFIX}{int(image_id)}.webp"
 
 
 def is_visibility(value: str) -> bool:

@@ -30,6 +30,7 @@ from ..extensions import db, storage
 from ..models import PENDING, PUBLIC, READY, VISIBLE_STATES, Image, User, scope_for, utcnow
 from ..rules import TRY_AGAIN, RuleError, Unavailable, claiming_name
 from ..storage import OutcomeUnknown, StorageError, sha256_file
+from .decoding import decode_slot
 from .naming import (
     check_visibility,
     name_taken_message,
@@ -90,21 +91,27 @@ def _prepare(stream: BinaryIO, workdir: str, visibility: str) -> _Prepared:
         raise RuleError("The file is empty.")
     config = current_app.config
     thumb = os.path.join(workdir, "thumb.webp")
-    try:
-        info = imaging.probe(original, config["MAX_IMAGE_PIXELS"], thumb)
-    except imaging.InvalidImage as exc:
-        if not config["ALLOW_ANY_FILE"]:
-            raise RuleError(str(exc)) from None
-        info = imaging.OTHER_FILE  # stored as a download, never shown inline
-    prepared = _Prepared(workdir, original, info, "", size)
-    if info is imaging.OTHER_FILE:
-        prepared.sha256 = sha256_file(original)
-        return prepared
-    if info.gps and visibility == PUBLIC and not config["KEEP_GPS"]:
-        stripped = os.path.join(workdir, "stripped")
-        if imaging.strip_gps(original, stripped):
-            prepared.original = stripped
-            prepared.size = os.path.getsize(stripped)
+    with decode_slot():
+        try:
+            info = imaging.probe(
+                original, config["MAX_IMAGE_PIXELS"], thumb, config["MAX_TOTAL_PIXELS"]
+            )
+        except imaging.InvalidImage as exc:
+            if not config["ALLOW_ANY_FILE"]:
+                raise RuleError(str(exc)) from None
+            info = imaging.OTHER_FILE  # stored as a download, never shown inline
+        prepared = _Prepared(workdir, original, info, "", size)
+        if info is imaging.OTHER_FILE:
+            prepared.sha256 = sha256_file(original)
+            return prepared
+        if info.gps and visibility == PUBLIC and not config["KEEP_GPS"]:
+            stripped = os.path.join(workdir, "stripped")
+            try:
+                if imaging.strip_gps(original, stripped):
+                    prepared.original = stripped
+                    prepared.size = os.path.getsize(stripped)
+            except imaging.InvalidImage as exc:
+                raise RuleError(str(exc)) from None
     prepared.has_gps = bool(info.gps)
     prepared.thumb_size = info.thumb_size
     prepared.thumb = thumb
@@ -123,7 +130,7 @@ def _claim(owner: User, filename: str, visibility: str, prepared: _Prepared) -> 
         state=PENDING,
         bucket=target_bucket(visibility, owner),
         object_key=filename,
-        thumb_key=thumb_key_for(filename) if prepared.thumb else None,
+        thumb_key=None,  # named by the id, known once the row is flushed
         content_type=info.content_type,
         format=info.format,
         size=prepared.size,
@@ -139,6 +146,9 @@ def _claim(owner: User, filename: str, visibility: str, prepared: _Prepared) -> 
     )
     with claiming_name(name_taken_message(visibility, filename)):
         db.session.add(image)
+        db.session.flush()
+        if prepared.thumb:
+            image.thumb_key = thumb_key_for(image.id)
         db.session.commit()
     return image
 
