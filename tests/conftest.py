@@ -28,17 +28,23 @@ BACKENDS = ["sqlite-files", "mysql-s3"]
 
 
 @pytest.fixture(scope="session")
-def mysql_database() -> Iterator[str]:
-    """A fresh MySQL/MariaDB database with the schema from the migrations."""
+def mysql_base_url() -> Iterator[str]:
+    """The MySQL/MariaDB server of this run (its URL without a database)."""
     with mysql.mysql_server() as base_url:
-        url = mysql.create_database(base_url)
-        engine = create_engine(url)
-        try:
-            migrate.upgrade(engine)
-            yield url
-        finally:
-            engine.dispose()
-            mysql.drop_database(url)
+        yield base_url
+
+
+@pytest.fixture(scope="session")
+def mysql_database(mysql_base_url: str) -> Iterator[str]:
+    """A fresh MySQL/MariaDB database with the schema from the migrations."""
+    url = mysql.create_database(mysql_base_url)
+    engine = create_engine(url)
+    try:
+        migrate.upgrade(engine)
+        yield url
+    finally:
+        engine.dispose()
+        mysql.drop_database(url)
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from .locks import named_lock
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -19,12 +21,28 @@ def alembic_config() -> Config:
     return config
 
 
+MIGRATION_LOCK_WAIT = 600  # seconds another instance may take to migrate
+
+
+class MigrationBusy(RuntimeError):
+    """Another instance held the migration lock for longer than we wait."""
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the database schema to ``revision`` (the latest by default)."""
+    """Bring the database schema to ``revision`` (the latest by default).
+
+    Instances starting at once take turns: one migrates while the others wait for the
+    lock, then find nothing left to do.
+    """
     config = alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    with named_lock(engine, "migrate", MIGRATION_LOCK_WAIT) as got:
+        if not got:
+            raise MigrationBusy(
+                f"another instance has been migrating for over {MIGRATION_LOCK_WAIT} s"
+            )
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:

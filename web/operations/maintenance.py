@@ -14,20 +14,18 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
 import logging
 import random
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from .. import scratch
 from ..extensions import db
+from ..locks import named_lock
 from ..storage import StorageError
 from . import fsck
 
@@ -101,30 +99,5 @@ def status(app: Flask) -> dict[str, Any]:
 @contextlib.contextmanager
 def lease() -> Iterator[bool]:
     """Hold the maintenance lock while inside (True), or learn that another holds it."""
-    engine = db.engine
-    if engine.dialect.name == "sqlite":
-        with _file_lock(Path(engine.url.database or "memory").with_suffix(".maintenance")) as got:
-            yield got
-        return
-    name = f"imgrepo-maintenance-{engine.url.database}"[:64]
-    with engine.connect() as connection:
-        got = connection.execute(text("SELECT GET_LOCK(:n, 0)"), {"n": name}).scalar() == 1
-        try:
-            yield got
-        finally:
-            if got:
-                connection.execute(text("SELECT RELEASE_LOCK(:n)"), {"n": name})
-
-
-@contextlib.contextmanager
-def _file_lock(path: Path) -> Iterator[bool]:
-    with open(path, "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with named_lock(db.engine, "maintenance") as got:
+        yield got
