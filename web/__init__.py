@@ -26,6 +26,7 @@ from .api.v1_routes import bp as api_v1_bp
 from .comments.routes import bp as comments_bp
 from .extensions import bootstrap, csrf, db, limiter, login_manager, storage
 from .images.routes import bp as gallery_bp
+from .integers import IdConverter
 from .operations import maintenance
 from .operations.routes import bp as operations_bp
 
@@ -34,6 +35,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the application from the environment, with ``config`` overriding it (tests)."""
     app = Flask(__name__)
     app.config.update(settings.load(config))
+    # Before any view is registered: every <int:...> in a route is an id that fits the
+    # database, so a larger number is a 404 rather than an overflow in a query.
+    app.url_map.converters["int"] = IdConverter
 
     db.init_app(app)
     storage.init_app(app)

@@ -116,8 +116,9 @@ def login() -> str | Response:
 
 
 def _safe_next(target: str | None) -> str | None:
-    """Only a local path may follow a login (no other host, no scheme, no '//')."""
-    if not target or "\\" in target:
+    """Only a local path may follow a login (no other host, no scheme, no '//', and no
+    control or invisible character, which a Location header cannot carry)."""
+    if not target or "\\" in target or not target.isprintable():
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):

@@ -22,6 +22,8 @@ from ..accounts.registration import get_user
 from ..images.access import get_image
 from ..images.removal import delete_image as remove_image
 from ..images.usage import usage
+from ..integers import parse_id
+from ..paging import INVALID_CURSOR
 from ..rules import RuleError
 from ..viewers import is_admin
 from . import actions, directory
@@ -52,10 +54,15 @@ def admin_required(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _int_arg(name: str) -> int | None:
-    try:
-        return int(request.args[name])
-    except (KeyError, ValueError):
+    """An id in the query string (a page link's ``before``); None when absent or empty; a
+    value that is not an id is a broken page link (400) rather than a silent first page."""
+    value = request.args.get(name)
+    if not value:
         return None
+    number = parse_id(value)
+    if number is None:
+        raise RuleError(INVALID_CURSOR)
+    return number
 
 
 def _back_to_users() -> Response:

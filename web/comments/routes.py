@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 
 from ..errors import render_error, retry_after_seconds
 from ..extensions import limiter
+from ..integers import parse_id
 from ..security import login_required
 from . import threads
 
@@ -48,7 +49,7 @@ def delete_comment(comment_id: int) -> Response:
         url_for(
             "gallery.image_page",
             image_id=comment.image_id,
-            comments_page=request.form.get("comments_page") or None,
+            comments_page=parse_id(request.form.get("comments_page")),
             _anchor="comments",
         ),
         code=303,

@@ -13,10 +13,10 @@ from ..models import PRIVATE, VISIBLE_STATES, Image, User, scope_for
 from ..paging import decode_cursor, encode_cursor
 
 SORTS = {
-    # name -> (column, descending, the index that serves it)
-    "date": (Image.id, True, "ix_images_scope_id"),
-    "name": (Image.filename, False, "uq_images_scope_filename"),
-    "size": (Image.size, True, "ix_images_scope_size"),
+    # name -> (column, descending, the index that serves it, the type of its cursor value)
+    "date": (Image.id, True, "ix_images_scope_id", int),
+    "name": (Image.filename, False, "uq_images_scope_filename", str),
+    "size": (Image.size, True, "ix_images_scope_size", int),
 }
 
 
@@ -38,7 +38,7 @@ def list_images(
     """One page of a gallery (keyset pagination), straight from the database. ``scope``
     may name several scopes (the API lists the public ones and the caller's private ones)."""
     sort = sort if sort in SORTS else "date"
-    column, descending, index = SORTS[sort]
+    column, descending, index, kind = SORTS[sort]
     scopes = (scope,) if isinstance(scope, int) else scope
     stmt: Select = select(Image).where(Image.scope.in_(scopes), Image.state.in_(VISIBLE_STATES))
     # MySQL/MariaDB otherwise use only the scope part of the index for a page deep in a
@@ -49,7 +49,7 @@ def list_images(
     if query:
         pattern = "%" + re.sub(r"([\\%_])", r"\\\1", query.lower()) + "%"
         stmt = stmt.where(func.lower(Image.filename).like(pattern, escape="\\"))
-    after = decode_cursor(cursor)
+    after = decode_cursor(cursor, kind)
     if after is not None:
         value, last_id = after
         if column is Image.id:

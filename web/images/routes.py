@@ -5,6 +5,7 @@ request, call the image services, render. The galleries' endpoint names stay
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from flask import (
     Blueprint,
@@ -20,6 +21,7 @@ from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 
 from ..comments import threads
+from ..integers import parse_id
 from ..models import PUBLIC_SCOPE, VISIBILITIES, Image
 from ..rules import RuleError
 from ..security import login_required
@@ -38,16 +40,30 @@ class Grid:
     comment_counts: dict[int, int]
     deletable: set[int]  # the viewer may delete these
     selectable: set[int]  # and may select these for bulk delete: their own images only
+    next_url: str | None  # the "Next page" link: this address with the next cursor
 
 
-def _grid(page: listing.Page) -> Grid:
+def _grid(page: listing.Page, cursor_arg: str) -> Grid:
     images = page.images
     return Grid(
         page,
         threads.counts(images),
         access.deletable_ids(current_user, images),
         {image.id for image in images if access.is_owner(current_user, image)},
+        _next_url(cursor_arg, page.next_cursor),
     )
+
+
+def _next_url(cursor_arg: str, cursor: str | None) -> str | None:
+    """This page's address and query string with ``cursor_arg`` set to ``cursor``. The
+    query string is encoded here rather than passed to ``url_for`` as keywords, so that an
+    argument named like one of url_for's own (``endpoint``, ``_external``…) stays data."""
+    if cursor is None:
+        return None
+    args = request.args.copy()
+    args[cursor_arg] = cursor
+    here = url_for(request.endpoint or "gallery.index", **(request.view_args or {}))
+    return f"{here}?{urlencode(list(args.items(multi=True)))}"
 
 
 @bp.app_context_processor
@@ -78,7 +94,8 @@ def _page(scope: int, cursor_arg: str) -> Grid:
             request.args.get("q", ""),
             request.args.get(cursor_arg),
             current_app.config["PAGE_SIZE"],
-        )
+        ),
+        cursor_arg,
     )
 
 
@@ -149,10 +166,14 @@ def delete() -> Response:
 
 
 def _image_ids() -> list[int]:
-    try:
-        return [int(v) for v in request.form.getlist("image_id")][:1000]
-    except ValueError:
-        raise RuleError("The selection is not valid.") from None
+    """The ids of a bulk delete (at most 1000); one that is not an id refuses them all."""
+    ids = []
+    for value in request.form.getlist("image_id")[:1000]:
+        number = parse_id(value)
+        if number is None:
+            raise RuleError("The selection is not valid.")
+        ids.append(number)
+    return ids
 
 
 @bp.route("/delete-selected", methods=["POST"])
@@ -201,7 +222,7 @@ def image_page(image_id: int) -> str:
         image=image,
         can_delete=access.can_delete(current_user, image),
         is_owner=access.is_owner(current_user, image),
-        thread=threads.thread(image, current_user, request.args.get("comments_page")),
+        thread=threads.thread(image, current_user, parse_id(request.args.get("comments_page"))),
     )
 
 
