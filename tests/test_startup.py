@@ -134,3 +134,23 @@ def test_the_hook_names_a_database_without_the_schema(tmp_path, monkeypatch):
         f"{tmp_path / 'imgrepo.sqlite3'} has no tables yet: run `flask --app web upgrade-db` "
         "to create them, or give this command the same DATA_DIR as the server."
     )
+
+
+@pytest.mark.parametrize(("redis", "said"), [(None, True), ("redis://127.0.0.1:6379/0", False)])
+def test_several_workers_without_redis_say_limits_are_per_process(monkeypatch, caplog, redis, said):
+    monkeypatch.delenv("ADMIN_USERNAME", raising=False)
+    monkeypatch.setattr(gunicorn_conf, "workers", 2)
+    if redis:
+        monkeypatch.setenv("REDIS_URL", redis)
+    else:
+        monkeypatch.delenv("REDIS_URL", raising=False)
+    with caplog.at_level(logging.INFO, logger="test.gunicorn"):
+        gunicorn_conf.on_starting(Arbiter())
+    line = "REDIS_URL is not set: login and API limits are counted in each of the 2 worker"
+    assert any(line in r.getMessage() for r in caplog.records) is said
+
+
+def test_store_reads_leave_a_thread_for_pages():
+    reads = dict(item.split("=", 1) for item in gunicorn_conf.raw_env)["STORE_READS_PER_WORKER"]
+    expected = os.environ.get("STORE_READS_PER_WORKER", str(max(1, gunicorn_conf.threads - 1)))
+    assert reads == expected

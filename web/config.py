@@ -80,6 +80,7 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     "MAX_IMAGE_PIXELS": (lambda n, v: parse_int(n, v, 1), 100_000_000),
     "MAX_TOTAL_PIXELS": (lambda n, v: parse_int(n, v, 1), 250_000_000),
     "MAX_CONCURRENT_DECODES": (lambda n, v: parse_int(n, v, 1), 2),
+    "STORE_READS_PER_WORKER": (lambda n, v: parse_int(n, v, 1), 3),
     "ANONYMOUS_GALLERY": (parse_bool, False),
     "SESSION_COOKIE_SECURE": (parse_bool, False),
     "REDIS_URL": (_str, None),

@@ -25,8 +25,12 @@ graceful_timeout = 30
 keepalive = 5
 accesslog = "-"
 errorlog = "-"
-# The database pool of each worker matches its threads (see DB_POOL_SIZE).
-raw_env = [f"DB_POOL_SIZE={os.environ.get('DB_POOL_SIZE', threads)}"]
+# The database pool of each worker matches its threads (see DB_POOL_SIZE); object-store
+# reads leave one thread free for pages (see STORE_READS_PER_WORKER).
+raw_env = [
+    f"DB_POOL_SIZE={os.environ.get('DB_POOL_SIZE', threads)}",
+    f"STORE_READS_PER_WORKER={os.environ.get('STORE_READS_PER_WORKER', max(1, threads - 1))}",
+]
 
 
 def on_starting(server) -> None:
@@ -40,6 +44,12 @@ def on_starting(server) -> None:
     it fails (a password the sign-up rules refuse, a database without the schema) the
     server does not start, and says why in one line.
     """
+    if workers > 1 and not os.environ.get("REDIS_URL"):
+        server.log.info(
+            "REDIS_URL is not set: login and API limits are counted in each of the "
+            "%d worker processes separately",
+            workers,
+        )
     if not os.environ.get("ADMIN_USERNAME", "").strip():
         return
     command = [sys.executable, "-m", "flask", "--app", "web", "create-admin", "--from-env"]

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 
 from flask import current_app
 
-from ..rules import Unavailable
+from ..gates import gate, slot
 
 DECODE_WAIT_SECONDS = 30.0
 BUSY = "The server is busy processing other images; please try again in a moment."
@@ -23,21 +23,12 @@ BUSY = "The server is busy processing other images; please try again in a moment
 
 def decode_gate() -> threading.BoundedSemaphore:
     """This process's semaphore of decodes (one per application)."""
-    gate = current_app.extensions.get("decode_gate")
-    if gate is None:
-        limit = current_app.config["MAX_CONCURRENT_DECODES"]
-        gate = current_app.extensions.setdefault("decode_gate", threading.BoundedSemaphore(limit))
-    return gate
+    return gate("decode", current_app.config["MAX_CONCURRENT_DECODES"])
 
 
 @contextmanager
 def decode_slot() -> Iterator[None]:
     """Hold one of the process's decode slots for the block (Unavailable after waiting
     DECODE_WAIT_SECONDS for one)."""
-    gate = decode_gate()
-    if not gate.acquire(timeout=DECODE_WAIT_SECONDS):
-        raise Unavailable(BUSY)
-    try:
+    with slot(decode_gate(), DECODE_WAIT_SECONDS, BUSY):
         yield
-    finally:
-        gate.release()

@@ -24,12 +24,16 @@ from werkzeug.datastructures import ETags
 
 from .. import imaging
 from ..extensions import storage
+from ..gates import HeldWhileRead, enter, gate, slot
 from ..models import Image
 from ..rules import NotFound, Unavailable, backend_failures
 from ..storage import ObjectMissing
 from .access import NO_SUCH_IMAGE
 
 log = logging.getLogger(__name__)
+
+STORE_READ_WAIT_SECONDS = 5.0
+STORE_BUSY = "The image store is slow to answer right now; please try again in a moment."
 
 # The headers of every image response: no sniffing, and nothing runs even where the
 # bytes are rendered as a document (this policy replaces the pages' own).
@@ -88,7 +92,16 @@ def _thumbnail_cache() -> ThumbnailCache | None:
     return current_app.extensions.setdefault("thumbnail_cache", ThumbnailCache(limit))
 
 
+def _read_gate() -> threading.BoundedSemaphore:
+    """The process's places for object-store reads (STORE_READS_PER_WORKER): fewer than
+    its threads, so that while the store hangs, pages are still served."""
+    return gate("store-reads", current_app.config["STORE_READS_PER_WORKER"])
+
+
 def read_object(image: Image, thumbnail: bool = False) -> Iterator[bytes]:
+    """An image's bytes: a cached thumbnail at once, else from the object store, holding
+    one of the worker's read places until the bytes are sent (503 when none frees up
+    within STORE_READ_WAIT_SECONDS)."""
     key = image.thumb_key if thumbnail else image.object_key
     if not key:
         raise NotFound(NO_SUCH_IMAGE)
@@ -97,10 +110,18 @@ def read_object(image: Image, thumbnail: bool = False) -> Iterator[bytes]:
         cache_key = (image.bucket, key, image.sha256)
         data = cache.get(cache_key)
         if data is None:
-            data = b"".join(_open_object(image, key))
+            with slot(_read_gate(), STORE_READ_WAIT_SECONDS, STORE_BUSY):
+                data = b"".join(_open_object(image, key))
             cache.put(cache_key, data)
         return iter((data,))
-    return _open_object(image, key)
+    places = _read_gate()
+    enter(places, STORE_READ_WAIT_SECONDS, STORE_BUSY)
+    try:
+        chunks = _open_object(image, key)
+    except BaseException:
+        places.release()
+        raise
+    return HeldWhileRead(iter(chunks), places.release)
 
 
 def _open_object(image: Image, key: str) -> Iterator[bytes]:
