@@ -4,10 +4,11 @@ the answer is a page of the product (2xx, 3xx or 4xx), never a 5xx with a traceb
 The property test walks every rule of the application's URL map, so a new route is
 covered without editing this file; a route whose converter has no strategy here fails
 the test until one is added. It runs on both backends (a query that SQLite refuses may
-be one MySQL accepts, and the other way round), about ten examples per route and
-method, derandomized so that every run sends the same requests. CSRF is off (as in every
-test by default) so that the bodies reach the views. Below it, one test per crash that
-was found, with the exact addresses.
+be one MySQL accepts, and the other way round): eight examples per route and method,
+each sent by a visitor, a user and an admin (about a thousand requests, some ten seconds
+per backend), derandomized so that every run sends the same requests. CSRF is off (as
+in every test by default) so that the bodies reach the views. Below it, one test per
+crash that was found, with the exact addresses.
 """
 
 from __future__ import annotations
