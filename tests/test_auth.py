@@ -43,6 +43,20 @@ def test_signup_creates_account_and_bucket_and_logs_in(app, client):
     assert client.get("/myfiles").status_code == 200
 
 
+@pytest.mark.parametrize("length", [72, 73, 200])
+def test_long_passwords_up_to_the_form_limit_are_accepted(app, client, length):
+    """The strength check judges the first 72 characters; longer ones must not fail."""
+    password = (PASSWORD + "-" + "wandering-owl-" * 20)[:length]
+    response = client.post(
+        "/signin", data={**SIGNUP, "password": password, "confirm_password": password}
+    )
+    assert response.status_code == 302
+    assert users(app) == ["alice"]
+    client.get("/logout")
+    login = client.post("/login", data={"username": "alice", "password": password})
+    assert login.status_code == 302
+
+
 @pytest.mark.parametrize("missing", ["name", "username", "email", "password", "confirm_password"])
 def test_signup_with_a_missing_field_shows_the_form_again(app, client, missing):
     data = {k: v for k, v in SIGNUP.items() if k != missing}

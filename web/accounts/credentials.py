@@ -97,7 +97,9 @@ def password_problem(password: str, username: str, email: str) -> str | None:
             return f"The password must not contain your {label}."
     from zxcvbn import zxcvbn  # imported here: it loads its word lists on first use
 
-    result = zxcvbn(password[:100], user_inputs=[username or "", email or ""])
+    # zxcvbn judges at most 72 characters; a longer password is judged by its start
+    # (and is never weaker for what follows).
+    result = zxcvbn(password[:72], user_inputs=[username or "", email or ""])
     if result["score"] < 3:
         feedback = result.get("feedback") or {}
         hint = feedback.get("warning") or " ".join(feedback.get("suggestions") or [])
