@@ -203,17 +203,20 @@ def _viewer_for_error_page() -> None:
         login_manager._update_request_context_with_user()
 
 
-def too_many_attempts():
-    """The 429 page of the failed-attempt limits: says when to try again."""
+def rate_limited(title: str, message: str):
+    """The 429 page of a rate limit; ``{when}`` in ``message`` becomes "N minutes"."""
     wait = retry_after_seconds()
     minutes = max(1, -(-wait // 60))
-    body, status = render_error(
-        429,
-        "Too many attempts",
-        "Too many failed attempts. For your safety, try again in "
-        f"{minutes} minute{'s' if minutes != 1 else ''}.",
-    )
+    when = f"{minutes} minute{'s' if minutes != 1 else ''}"
+    body, status = render_error(429, title, message.format(when=when))
     return body, status, {"Retry-After": str(wait)}
+
+
+def too_many_attempts():
+    """The 429 page of the failed-attempt limits: says when to try again."""
+    return rate_limited(
+        "Too many attempts", "Too many failed attempts. For your safety, try again in {when}."
+    )
 
 
 def retry_after_seconds() -> int:

@@ -12,7 +12,7 @@ from flask_login import current_user, login_user, logout_user
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from ..errors import render_error, retry_after_seconds, too_many_attempts
+from ..errors import rate_limited, too_many_attempts
 from ..extensions import limiter
 from ..models import User
 from ..rules import NameTaken, RuleError
@@ -131,15 +131,10 @@ def too_many(_exc: HTTPException):
     """Sign-up has its own message; login keeps the application's failed-attempts page."""
     if request.endpoint != "auth.signin":
         return too_many_attempts()
-    wait = retry_after_seconds()
-    minutes = max(1, -(-wait // 60))
-    body, status = render_error(
-        429,
+    return rate_limited(
         "Too many sign-ups",
-        "Too many sign-up attempts from your network. Please try again in "
-        f"{minutes} minute{'s' if minutes != 1 else ''}.",
+        "Too many sign-up attempts from your network. Please try again in {when}.",
     )
-    return body, status, {"Retry-After": str(wait)}
 
 
 @auth_bp.route("/logout", methods=["GET"])
