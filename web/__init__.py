@@ -18,6 +18,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import cli, errors, security
 from . import config as settings
 from .accounts import sessions
+from .accounts.password_routes import bp as passwords_bp
 from .accounts.routes import account_bp, auth_bp
 from .accounts.token_routes import bp as tokens_bp
 from .admin.routes import bp as admin_bp
@@ -62,6 +63,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         admin_bp,
         account_bp,
         tokens_bp,
+        passwords_bp,
         api_v1_bp,
         comments_bp,
         operations_bp,

@@ -44,6 +44,15 @@ def end(token: str | None) -> None:
         db.session.commit()
 
 
+def end_others(user_id: int, keep: str | None) -> None:
+    """End every session of the user but the one with the token ``keep`` (None: all of
+    them). The caller commits."""
+    query = delete(UserSession).where(UserSession.user_id == user_id)
+    if keep:
+        query = query.where(UserSession.token_hash != _hash(keep))
+    db.session.execute(query)
+
+
 def load(user_id: str, token: str | None) -> User | None:
     """The active user of a live session, or None (ended, expired, forged or removed)."""
     if not token:

@@ -1,0 +1,78 @@
+"""Changing what identifies an account: its password (the current one first, the
+sign-up strength rules for the new one), its name and its email (a new email needs the
+password, since a password reset goes to it). A password change ends every other
+session of the user and is written to the audit log."""
+
+from __future__ import annotations
+
+from email_validator import EmailNotValidError, validate_email
+
+from .. import audit
+from ..extensions import db
+from ..models import User
+from ..rules import RuleError
+from . import sessions
+from .credentials import password_problem
+
+CHANGE_PASSWORD, CHANGE_EMAIL = "change password", "change email"
+WRONG_CURRENT = "Your current password is not right."
+PASSWORDS_DIFFER = "The new passwords do not match."
+NOT_A_NEW_ONE = "The new password must differ from the current one."
+
+
+class WrongPassword(RuleError):
+    """The current password given does not match (counted by the rate limit)."""
+
+
+def change_password(
+    user: User, current: str, new: str, confirm: str, keep_session: str | None
+) -> None:
+    """Set ``new`` as the password of ``user`` after checking ``current``; every session
+    but ``keep_session`` (the one asking) ends."""
+    if not user.check_password(current):
+        raise WrongPassword(WRONG_CURRENT)
+    check_new_password(user, new, confirm)
+    if user.check_password(new):
+        raise RuleError(NOT_A_NEW_ONE)
+    user.set_password(new)
+    sessions.end_others(user.id, keep_session)
+    audit.record(user, CHANGE_PASSWORD, user.username)
+    db.session.commit()
+
+
+def check_new_password(user: User, new: str, confirm: str) -> None:
+    """The rules of sign-up for a new password, and the confirmation typed twice."""
+    if len(new) > 200:
+        raise RuleError("Use at most 200 characters.")
+    problem = password_problem(new, user.username, user.email)
+    if problem:
+        raise RuleError(problem)
+    if new != confirm:
+        raise RuleError(PASSWORDS_DIFFER)
+
+
+def change_profile(user: User, name: str, email: str, password: str) -> bool:
+    """Set the display name and email of ``user``; a new email needs the password.
+    Returns whether anything changed."""
+    name, email = name.strip(), email.strip()
+    if not name:
+        raise RuleError("Enter your name.")
+    if len(name) > 100:
+        raise RuleError("Names are at most 100 characters.")
+    if not email or len(email) > 254:
+        raise RuleError("Enter a valid email address.")
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError:
+        raise RuleError("Enter a valid email address.") from None
+    email_changed = email != user.email
+    if email_changed and not user.check_password(password):
+        raise WrongPassword("To change your email, enter your current password.")
+    if name == user.name and not email_changed:
+        return False
+    user.name = name
+    if email_changed:
+        audit.record(user, CHANGE_EMAIL, f"{user.username}: {user.email} → {email}")
+        user.email = email
+    db.session.commit()
+    return True
