@@ -246,3 +246,29 @@ class ApiToken(Base):
     @property
     def can_write(self) -> bool:
         return self.scope == TOKEN_READ_WRITE
+
+
+class ShareLink(Base):
+    """A link that shows one image to anyone who holds it (``/s/<token>``).
+
+    Only the SHA-256 of the random token is kept, and the password's hash when it has
+    one. Revoking deletes the row, so a revoked link is as unknown as one that never
+    existed. Links go with their image and their owner (ON DELETE CASCADE).
+    """
+
+    __tablename__ = "share_links"
+    __table_args__ = (Index("ix_share_links_owner_id", "owner_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    image_id: Mapped[int] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    allow_download: Mapped[bool] = mapped_column(Boolean, default=True)
+    max_views: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    views: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    owner: Mapped[User] = relationship(lazy="joined")
+    image: Mapped[Image] = relationship(lazy="joined")

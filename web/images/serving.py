@@ -14,21 +14,24 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
+from contextlib import closing
 from urllib.parse import quote
 
 from flask import Response, current_app
 from werkzeug.datastructures import ETags
 
-from .. import imaging
+from .. import imaging, scratch
 from ..extensions import storage
 from ..gates import HeldWhileRead, enter, gate, slot
 from ..models import Image
 from ..rules import NotFound, Unavailable, backend_failures
 from ..storage import ObjectMissing
 from .access import NO_SUCH_IMAGE
+from .decoding import decode_slot
 
 log = logging.getLogger(__name__)
 
@@ -135,13 +138,20 @@ def _open_object(image: Image, key: str) -> Iterator[bytes]:
         raise
 
 
-def image_response(image: Image, thumbnail: bool, if_none_match: ETags, download: bool) -> Response:
+def image_response(
+    image: Image, thumbnail: bool, if_none_match: ETags, download: bool, shared: bool = False
+) -> Response:
     """An image's bytes (pages and API alike) with an ETag; a matching If-None-Match gets
-    a 304 at once. Private bytes are never cached by a shared cache."""
+    a 304 at once. Private bytes are never cached by a shared cache. ``shared`` bytes go
+    through a share link: never kept by any cache, and an original without its GPS
+    position whatever KEEP_GPS says."""
     if thumbnail and not image.thumb_key:
         raise NotFound(NO_SUCH_IMAGE)
-    etag = f"{image.sha256[:32]}-{'t' if thumbnail else 'o'}"
-    if image.is_public and current_app.config["ANONYMOUS_GALLERY"]:
+    strip = shared and not thumbnail and image.has_gps
+    etag = f"{image.sha256[:32]}-{'t' if thumbnail else 's' if strip else 'o'}"
+    if shared:
+        cache = "private, no-cache"
+    elif image.is_public and current_app.config["ANONYMOUS_GALLERY"]:
         cache = "public, max-age=60"
     else:
         cache = "private, max-age=60" if image.is_public else "private, no-cache"
@@ -150,10 +160,15 @@ def image_response(image: Image, thumbnail: bool, if_none_match: ETags, download
         response = Response(status=304, headers=headers)
         response.set_etag(etag)
         return response
-    body = read_object(image, thumbnail)
+    if strip:
+        edited = read_without_gps(image)
+        body: Iterator[bytes] = iter((edited,))
+        headers["Content-Length"] = str(len(edited))
+    else:
+        body = read_object(image, thumbnail)
+        if not thumbnail:
+            headers["Content-Length"] = str(image.size)
     fmt = THUMBNAIL_FORMAT if thumbnail else image.format
-    if not thumbnail:
-        headers["Content-Length"] = str(image.size)
     inline = thumbnail or (image.is_image and image.shown_by_browsers and not download)
     kind = "inline" if inline else "attachment"
     name = quote(download_name(image.filename, fmt))
@@ -162,6 +177,24 @@ def image_response(image: Image, thumbnail: bool, if_none_match: ETags, download
     response = Response(body, mimetype=mimetype, headers=headers, direct_passthrough=True)
     response.set_etag(etag)
     return response
+
+
+def read_without_gps(image: Image) -> bytes:
+    """The original's bytes without its GPS position, in EXIF and XMP: copied to
+    scratch space, edited there, read back."""
+    workdir = scratch.mkdtemp("shared-")
+    try:
+        original = os.path.join(workdir, "original")
+        with open(original, "wb") as out, closing(read_object(image)) as chunks:
+            for chunk in chunks:
+                out.write(chunk)
+        stripped = os.path.join(workdir, "stripped")
+        with decode_slot():  # lossless edits decode nothing; TIFF, AVIF, HEIC do
+            source = stripped if imaging.strip_gps(original, stripped) else original
+        with open(source, "rb") as handle:
+            return handle.read()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def download_name(filename: str, fmt: str) -> str:

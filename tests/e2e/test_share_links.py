@@ -1,0 +1,70 @@
+"""Share links in Chromium: the owner shares a private image with a password, a person
+without an account opens the link in a fresh browser, sees and downloads the image, the
+owner revokes the link, and the link shows "nothing here"."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import expect
+
+from .helpers import (
+    choose_and_upload,
+    expect_uploaded,
+    open_image_page,
+    refresh_gallery,
+    sign_up,
+    unique,
+    write_landscape,
+)
+
+pytestmark = pytest.mark.e2e
+
+LINK_PASSWORD = "harbour-view-77"
+
+
+def test_share_an_image_by_link_then_revoke_it(tab, open_tab, server, tmp_path):
+    page = tab.page
+    sign_up(tab)
+    name = unique("shared") + ".png"
+    expect_uploaded(tab, choose_and_upload(tab, [write_landscape(tmp_path, name, 11)], "private"))
+    refresh_gallery(tab)
+    open_image_page(tab, "private", name)
+    page.locator("#share-box summary").click()
+    page.select_option("#share-expires", "1d")
+    page.fill("#share-password", LINK_PASSWORD)
+    with tab.navigation():
+        page.locator("#share-form").get_by_role("button", name="Create link").click()
+    link = page.locator("#new-link").input_value()
+    path = urlsplit(link).path
+    assert path.startswith("/s/") and len(path) > 30, link
+    expect(page.locator("#link-list")).to_contain_text(name)
+    tab.assert_fits(390)
+
+    visitor = open_tab(server)
+    answer = visitor.goto(path)
+    assert answer.headers["x-robots-tag"].startswith("noindex")
+    assert answer.headers["referrer-policy"] == "no-referrer"
+    expect(visitor.page.locator("h1")).to_have_text("This link needs a password")
+    visitor.assert_fits(390)
+    visitor.page.fill("#share-password", LINK_PASSWORD)
+    with visitor.navigation(link):
+        visitor.page.get_by_role("button", name="Open").click()
+    expect(visitor.page.locator("h1")).to_have_text(name)
+    expect(visitor.page.locator("#shared-image img")).to_have_js_property("complete", True)
+    expect(visitor.page.get_by_role("link", name="My Files")).to_have_count(0)
+    visitor.assert_fits(390)
+    with visitor.page.expect_download() as download:
+        visitor.page.locator("#shared-download").click()
+    assert download.value.suggested_filename == name
+
+    tab.goto("/shared-links")
+    with tab.navigation():
+        page.locator("#link-list").get_by_role("button", name="Revoke").click()
+    expect(page.locator(".alert-success")).to_contain_text("Revoked the link")
+    expect(page.locator("#no-links")).to_be_visible()
+
+    visitor.expect_http_error(404, path)
+    visitor.goto(path, status=404)
+    expect(visitor.page.locator("main")).to_contain_text("There is nothing at this address.")
