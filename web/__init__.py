@@ -29,7 +29,7 @@ from .comments.routes import bp as comments_bp
 from .extensions import bootstrap, csrf, db, limiter, login_manager, storage
 from .images.routes import bp as gallery_bp
 from .integers import IdConverter
-from .operations import maintenance
+from .operations import maintenance, request_log
 from .operations.routes import bp as operations_bp
 
 
@@ -74,6 +74,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     errors.init_app(app)
     security.init_app(app)
+    request_log.init_app(app)
     cli.init_app(app)
     app.add_template_filter(_filesize, "filesize")
     maintenance.init_app(app)

@@ -64,6 +64,14 @@ def _str(name: str, value: str) -> str:
     return value
 
 
+def parse_log_format(name: str, value: str) -> str:
+    """How request lines are written: ``text`` for people, ``json`` for log collectors."""
+    lowered = value.strip().lower()
+    if lowered not in ("text", "json"):
+        raise ConfigError(f"{name} must be text or json, not {value!r}")
+    return lowered
+
+
 # name -> (parser, default). A default of None means "not set".
 SETTINGS: dict[str, tuple[Any, Any]] = {
     "DATA_DIR": (_str, "data"),
@@ -101,6 +109,7 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     "S3_TIMEOUT": (lambda n, v: parse_int(n, v, 1), 10),
     "TRUSTED_PROXIES": (lambda n, v: parse_int(n, v, 0), 0),
     "MAINTENANCE_INTERVAL": (lambda n, v: parse_int(n, v, 0), 60),
+    "LOG_FORMAT": (parse_log_format, "text"),
 }
 
 

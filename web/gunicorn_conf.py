@@ -23,7 +23,7 @@ worker_class = "gthread"
 timeout = 300
 graceful_timeout = 30
 keepalive = 5
-accesslog = "-"
+accesslog = None  # the app logs each request itself, without query strings
 errorlog = "-"
 # The database pool of each worker matches its threads (see DB_POOL_SIZE); object-store
 # reads leave one thread free for pages (see STORE_READS_PER_WORKER).

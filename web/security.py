@@ -19,11 +19,14 @@ CSP = (
 
 
 def init_app(app: Flask) -> None:
-    @app.before_request
     def _request_id() -> None:
         supplied = request.headers.get("X-Request-Id", "")
         ok = 0 < len(supplied) <= 64 and supplied.replace("-", "").isalnum()
         g.request_id = supplied if ok else secrets.token_hex(8)
+
+    # Before every other hook: a request an earlier hook refuses (a rate limit's 429)
+    # still has an id on its page and in its log line.
+    app.before_request_funcs.setdefault(None, []).insert(0, _request_id)
 
     @app.after_request
     def _headers(response: Response) -> Response:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from flask import request
+from flask import g, request
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
@@ -52,6 +52,7 @@ def caller(write: bool) -> Caller:
         found = Caller(current_user._get_current_object(), None)
     else:
         raise Unauthorized(NO_CREDENTIALS)
+    g.caller_user_id = found.user.id  # for the request's log line
     if write and not found.can_write:
         raise Forbidden(READ_ONLY)
     return found
