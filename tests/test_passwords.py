@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from tests.helpers import PASSWORD, audit_rows, login, settings, signed_in
+from tests.helpers import PASSWORD, audit_rows, login, make_user, settings, signed_in, user_id
+from web.accounts import passwords
+from web.extensions import db
+from web.models import User
 
 NEW = "Velvet-orchard-compass-77"
 
@@ -133,3 +138,112 @@ def test_guessing_the_current_password_is_rate_limited(limited, app, alice):
 
 def test_anonymous_visitors_cannot_change_a_password(app, client):
     assert change(client).status_code in (302, 401)
+
+
+# --- temporary passwords -----------------------------------------------------------------
+
+TEMPORARY = re.compile(r"[a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4}")
+
+
+@pytest.fixture
+def boss(app):
+    make_user(app, "boss", is_admin=True)
+    client = app.test_client()
+    login(client, "boss")
+    return client
+
+
+def log_in_with(app, password: str):
+    client = app.test_client()
+    response = client.post("/login", data={"username": "alice", "password": password})
+    return client, response
+
+
+def choose(client, new=NEW, confirm=None):
+    return client.post(
+        "/account/new-password", data={"new_password": new, "confirm_password": confirm or new}
+    )
+
+
+def test_an_admin_sets_a_temporary_password_shown_once(app, alice, boss):
+    alice_id = user_id(app, "alice")
+    assert 'id="temporary-password-form"' in boss.get(f"/admin/users/{alice_id}").get_data(
+        as_text=True
+    )
+    response = boss.post(f"/admin/users/{alice_id}/temporary-password")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    temporary = TEMPORARY.search(html).group(0)
+    assert "It is shown this once." in html
+    assert temporary not in boss.get(f"/admin/users/{alice_id}").get_data(as_text=True)
+    assert alice.get("/account").status_code == 302  # her session ended
+    assert ("boss", "temporary password", "alice") in audit_rows(app)
+    assert not can_log_in(app, PASSWORD)
+
+    client, login_answer = log_in_with(app, temporary)
+    assert login_answer.status_code == 302
+    for path in ("/myfiles", "/account", "/gallery"):
+        answer = client.get(path)
+        assert answer.status_code == 302 and answer.location.endswith("/account/new-password")
+    page = client.get("/account/new-password").get_data(as_text=True)
+    assert "You logged in with a temporary password from an administrator." in page
+    assert choose(client, "short").status_code == 400
+    assert choose(client, temporary).status_code == 400
+    response = choose(client)
+    assert response.status_code == 303 and response.location.endswith("/myfiles")
+    assert client.get("/myfiles").status_code == 200
+    assert client.get("/account/new-password").status_code == 302  # nothing left to choose
+    assert can_log_in(app, NEW) and not can_log_in(app, temporary)
+    assert ("alice", "change password", "alice") in audit_rows(app)
+
+
+@pytest.mark.parametrize(
+    ("new", "confirm", "message"),
+    [
+        ("short", "short", "Use at least 10 characters."),
+        (NEW, NEW + "x", "The new passwords do not match."),
+        ("password1234", "password1234", "This password is too easy to guess."),
+    ],
+)
+def test_a_refused_new_password_after_a_temporary_one_says_why(app, alice, new, confirm, message):
+    with app.app_context():
+        temporary = passwords.set_temporary(None, db.session.get(User, user_id(app, "alice")))
+    client, _ = log_in_with(app, temporary)
+    response = choose(client, new, confirm)
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert client.get("/myfiles").status_code == 302  # still to choose
+
+
+def test_an_admin_cannot_set_their_own_temporary_password(app, boss):
+    boss_id = user_id(app, "boss")
+    assert 'id="temporary-password-form"' not in boss.get(f"/admin/users/{boss_id}").get_data(
+        as_text=True
+    )
+    response = boss.post(f"/admin/users/{boss_id}/temporary-password")
+    assert response.status_code == 400
+    assert "Change your own password on your Account page." in response.get_data(as_text=True)
+    assert boss.get("/myfiles").status_code == 200
+    assert audit_rows(app) == []
+
+
+def test_only_admins_set_temporary_passwords(app, alice):
+    make_user(app, "bob")
+    assert alice.post(f"/admin/users/{user_id(app, 'bob')}/temporary-password").status_code == 404
+
+
+def test_set_password_on_the_command_line(app, alice):
+    result = app.test_cli_runner().invoke(args=["set-password", "ALICE"])
+    assert result.exit_code == 0, result.output
+    temporary = TEMPORARY.search(result.output).group(0)
+    assert "They must choose a new password when they next log in." in result.output
+    assert alice.get("/account").status_code == 302
+    assert ("(command line)", "temporary password", "alice") in audit_rows(app)
+    client, _ = log_in_with(app, temporary)
+    assert client.get("/myfiles").location.endswith("/account/new-password")
+
+
+def test_set_password_names_an_unknown_user(app):
+    result = app.test_cli_runner().invoke(args=["set-password", "nobody"])
+    assert result.exit_code == 1
+    assert "There is no user nobody." in result.output

@@ -17,6 +17,7 @@ from flask.cli import with_appcontext
 from sqlalchemy.exc import OperationalError
 
 from . import imaging, migrate
+from .accounts.passwords import set_temporary
 from .accounts.registration import find_user, register
 from .admin.actions import ensure_admin
 from .extensions import db
@@ -35,6 +36,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(fsck)
     app.cli.add_command(load_examples)
     app.cli.add_command(create_admin)
+    app.cli.add_command(set_password)
 
 
 @click.command("upgrade-db")
@@ -188,3 +190,20 @@ def create_admin(username: str | None, from_env: bool, name: str, email: str) ->
         click.echo(ensure_admin(username, password, name, email))
     except RuleError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+@click.command("set-password")
+@with_appcontext
+@needs_schema
+@click.argument("username")
+def set_password(username: str) -> None:
+    """Give USERNAME a temporary password (printed once): every session of theirs ends,
+    and they choose a new password when they next log in."""
+    user = find_user(username)
+    if user is None:
+        raise click.ClickException(f"There is no user {username}.")
+    temporary = set_temporary(None, user)
+    click.echo(
+        f"Temporary password of {user.username}: {temporary}\n"
+        "They must choose a new password when they next log in."
+    )

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -93,6 +94,10 @@ class User(UserMixin, Base):
     # that show or hide an image, so that a page never counts a large gallery.
     image_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     bytes_used: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # Set with a temporary password: the next login must choose a new password first.
+    must_change_password: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
 
     images: Mapped[list[Image]] = relationship(back_populates="owner", lazy="raise")
 

@@ -4,7 +4,7 @@ the email. Errors show the account page again with the form's message; the rules
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, request, session, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -67,3 +67,37 @@ def profile() -> tuple[str, int] | Response:
         return _refused(exc, profile_error=str(exc), profile_form=form)
     flash("Your details are saved." if changed else "Nothing changed.", "success")
     return redirect(url_for("account.index"), code=303)
+
+
+# What a user with a temporary password may still reach before choosing a new one
+# (besides the style sheets and scripts the pages need).
+_BEFORE_A_NEW_PASSWORD = {"passwords.choose", "auth.logout", "auth.logout_confirm"}
+
+
+@bp.before_app_request
+def _new_password_first() -> Response | None:
+    """After a login with a temporary password, every page leads to choosing a new one."""
+    endpoint = request.endpoint or ""
+    if endpoint in _BEFORE_A_NEW_PASSWORD or endpoint.split(".")[-1] == "static":
+        return None
+    if current_user.is_authenticated and current_user.must_change_password:
+        return redirect(url_for("passwords.choose"))
+    return None
+
+
+@bp.route("/account/new-password", methods=["GET", "POST"])
+@login_required
+def choose() -> tuple[str, int] | Response:
+    user = current_user._get_current_object()
+    if not user.must_change_password:
+        return redirect(url_for("account.index"))
+    if request.method == "GET":
+        return render_template("account/new_password.html", error=None), 200
+    try:
+        passwords.choose_after_temporary(
+            user, request.form.get("new_password", ""), request.form.get("confirm_password", "")
+        )
+    except RuleError as exc:
+        return render_template("account/new_password.html", error=str(exc)), exc.status
+    flash("Your new password is set.", "success")
+    return redirect(url_for("gallery.myfiles"), code=303)

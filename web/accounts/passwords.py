@@ -1,9 +1,13 @@
 """Changing what identifies an account: its password (the current one first, the
 sign-up strength rules for the new one), its name and its email (a new email needs the
-password, since a password reset goes to it). A password change ends every other
-session of the user and is written to the audit log."""
+password). A password change ends every other session of the user and is written to the
+audit log. Admins (and the command line) can give a user a temporary password instead:
+it ends every session of the user, and the user must choose a new password right after
+logging in with it."""
 
 from __future__ import annotations
+
+import secrets
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -15,6 +19,9 @@ from . import sessions
 from .credentials import password_problem
 
 CHANGE_PASSWORD, CHANGE_EMAIL = "change password", "change email"
+SET_TEMPORARY = "temporary password"
+# Letters and digits no one confuses when reading them aloud or copying them by hand.
+_TEMPORARY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 WRONG_CURRENT = "Your current password is not right."
 PASSWORDS_DIFFER = "The new passwords do not match."
 NOT_A_NEW_ONE = "The new password must differ from the current one."
@@ -76,3 +83,32 @@ def change_profile(user: User, name: str, email: str, password: str) -> bool:
         user.email = email
     db.session.commit()
     return True
+
+
+def set_temporary(actor: User | None, user: User) -> str:
+    """Give ``user`` a new random password and return it (shown once, never stored in
+    clear): every session of the user ends, and the next login must choose a new
+    password. ``actor`` None is the command line."""
+    if actor is not None and actor.id == user.id:
+        raise RuleError("Change your own password on your Account page.")
+    temporary = "-".join(
+        "".join(secrets.choice(_TEMPORARY_ALPHABET) for _ in range(4)) for _ in range(4)
+    )
+    user.set_password(temporary)
+    user.must_change_password = True
+    sessions.end_others(user.id, None)
+    audit.record(actor, SET_TEMPORARY, user.username)
+    db.session.commit()
+    return temporary
+
+
+def choose_after_temporary(user: User, new: str, confirm: str) -> None:
+    """The password a user chooses after logging in with a temporary one (which they
+    just typed, so it is not asked again); their sessions elsewhere ended already."""
+    check_new_password(user, new, confirm)
+    if user.check_password(new):
+        raise RuleError(NOT_A_NEW_ONE)
+    user.set_password(new)
+    user.must_change_password = False
+    audit.record(user, CHANGE_PASSWORD, user.username)
+    db.session.commit()

@@ -17,7 +17,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from .. import audit as audit_log
-from ..accounts import roles, tokens
+from ..accounts import passwords, roles, tokens
 from ..accounts.registration import get_user
 from ..images.access import get_image
 from ..images.removal import delete_image as remove_image
@@ -89,6 +89,20 @@ def user(user_id: int) -> str:
         used=used,
         tokens=tokens.tokens_of(person),
     )
+
+
+@bp.route("/users/<int:user_id>/temporary-password", methods=["POST"])
+@admin_required
+def temporary_password(user_id: int) -> tuple[str, int]:
+    """Give the user a temporary password and show it on this answer only."""
+    person = get_user(user_id)
+    try:
+        temporary = passwords.set_temporary(current_user, person)
+    except RuleError as exc:
+        flash(str(exc), "danger")  # only the admin's own account
+        return user(user_id), exc.status
+    page = render_template("admin/temporary_password.html", person=person, password=temporary)
+    return page, 200
 
 
 @bp.route("/users/<int:user_id>/delete", methods=["GET"])
