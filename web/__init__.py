@@ -22,6 +22,7 @@ from .accounts.password_routes import bp as passwords_bp
 from .accounts.routes import account_bp, auth_bp
 from .accounts.token_routes import bp as tokens_bp
 from .admin.routes import bp as admin_bp
+from .albums.routes import albums_bp
 from .albums.routes import bp as sharing_bp
 from .api.routes import bp as api_bp
 from .api.v1_routes import bp as api_v1_bp
@@ -68,6 +69,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         api_v1_bp,
         comments_bp,
         sharing_bp,
+        albums_bp,
         operations_bp,
     ):
         app.register_blueprint(blueprint)

@@ -277,3 +277,39 @@ class ShareLink(Base):
 
     owner: Mapped[User] = relationship(lazy="joined")
     image: Mapped[Image] = relationship(lazy="joined")
+
+
+class Album(Base):
+    """A user's album: a title, a description and a cover, over images of the owner's.
+
+    Private to its owner. Deleting it deletes its entries, never their images; an image
+    leaves every album when its row goes (ON DELETE CASCADE).
+    """
+
+    __tablename__ = "albums"
+    __table_args__ = (Index("ix_albums_owner_id", "owner_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The image shown for the album; None: its newest image.
+    cover_image_id: Mapped[int | None] = mapped_column(
+        ForeignKey("images.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AlbumImage(Base):
+    """One image in one album (an image can be in several)."""
+
+    __tablename__ = "album_images"
+    __table_args__ = (Index("ix_album_images_image_id", "image_id"),)
+
+    album_id: Mapped[int] = mapped_column(
+        ForeignKey("albums.id", ondelete="CASCADE"), primary_key=True
+    )
+    image_id: Mapped[int] = mapped_column(
+        ForeignKey("images.id", ondelete="CASCADE"), primary_key=True
+    )
+    added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

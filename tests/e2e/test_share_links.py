@@ -1,6 +1,7 @@
-"""Share links in Chromium: the owner shares a private image with a password, a person
-without an account opens the link in a fresh browser, sees and downloads the image, the
-owner revokes the link, and the link shows "nothing here"."""
+"""Albums and share links in Chromium: the owner shares a private image with a password,
+a person without an account opens the link in a fresh browser, sees and downloads the
+image, the owner revokes the link, and the link shows "nothing here"; an album is made
+and an image added to it from its page. Every page fits a phone's width."""
 
 from __future__ import annotations
 
@@ -68,3 +69,37 @@ def test_share_an_image_by_link_then_revoke_it(tab, open_tab, server, tmp_path):
     visitor.expect_http_error(404, path)
     visitor.goto(path, status=404)
     expect(visitor.page.locator("main")).to_contain_text("There is nothing at this address.")
+
+
+def test_make_an_album_and_fill_it(tab, tmp_path):
+    page = tab.page
+    sign_up(tab)
+    name = unique("album") + ".png"
+    expect_uploaded(tab, choose_and_upload(tab, [write_landscape(tmp_path, name, 12)], "private"))
+    refresh_gallery(tab)
+    with tab.navigation(tab.url("/albums")):
+        page.get_by_role("link", name="Albums", exact=True).click()
+    expect(page.locator("#no-albums")).to_be_visible()
+    page.fill("#album-title", "Summer by the sea")
+    page.fill("#album-description", "Rocks, waves and a lighthouse")
+    with tab.navigation():
+        page.get_by_role("button", name="Make album").click()
+    expect(page.locator("h1")).to_have_text("Summer by the sea")
+    expect(page.locator("#album-empty")).to_be_visible()
+    tab.assert_fits(390)
+
+    tab.goto("/myfiles")
+    open_image_page(tab, "private", name)
+    with tab.navigation():
+        page.locator("#image-albums").click()
+    tab.assert_fits(390)
+    with tab.navigation():
+        page.locator("#add-to-album-form").get_by_role("button", name="Add").click()
+    expect(page.locator("#holding-albums")).to_contain_text("Summer by the sea")
+    with tab.navigation():
+        page.locator("#holding-albums a").click()
+    expect(page.locator("#album-images img")).to_have_attribute("alt", name)
+    tab.assert_fits(390)
+    tab.goto("/albums")
+    expect(page.locator("#album-list")).to_contain_text("1 image")
+    tab.assert_fits(390)

@@ -136,9 +136,7 @@ def find(token: str) -> ShareLink:
     if len(token) != TOKEN_LENGTH or not TOKEN_CHARACTERS.issuperset(token):
         raise NotFound(NO_SUCH_LINK)  # not a token: no query
     with backend_failures(BUSY):
-        link = db.session.scalar(
-            select(ShareLink).where(ShareLink.token_hash == hash_token(token))
-        )
+        link = db.session.scalar(select(ShareLink).where(ShareLink.token_hash == hash_token(token)))
     if link is None or link.image.state not in VISIBLE_STATES or not link.owner.is_active:
         raise NotFound(NO_SUCH_LINK)
     if link.expires_at is not None and link.expires_at <= utcnow():

@@ -1,6 +1,7 @@
-"""Share link views: making a link from an image page, the "Shared links" page with its
-revoke buttons, and what a visitor with a link sees (/s/<token>: its password form, the
-page, the image's bytes). The rules are in ``links``.
+"""Album and share link views. Albums (``albums``): the list at /albums, an album's page,
+its edits, and adding images from an image's "Albums" page. Share links (``links``):
+making a link from an image page, the "Shared links" page with its revoke buttons, and
+what a visitor with a link sees (/s/<token>: its password form, the page, the bytes).
 
 Every answer under /s/ asks search engines not to index it and browsers not to send its
 address on (the token is in it). A wrong password counts against the link at that
@@ -9,7 +10,17 @@ client address (5 in 15 minutes) and against the link from all addresses (50 an 
 
 from __future__ import annotations
 
-from flask import Blueprint, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -17,13 +28,15 @@ from ..accounts.throttle import client_network
 from ..errors import render_error
 from ..extensions import limiter
 from ..images import access, serving
+from ..integers import parse_id
 from ..models import ShareLink
 from ..rules import NotFound, RuleError
 from ..security import login_required
 from ..viewers import is_admin
-from . import links
+from . import albums, links
 
 bp = Blueprint("sharing", __name__, template_folder="templates")
+albums_bp = Blueprint("albums", __name__, template_folder="templates")
 
 OPENED, UNLOCKED = "shares_opened", "shares_unlocked"  # session keys: lists of link ids
 REMEMBERED = 50  # links a browser's session remembers, the most recent ones
@@ -156,9 +169,7 @@ def shared_file(token: str) -> Response:
     if not link.allow_download:
         return render_error(403, "Download not allowed", links.NO_DOWNLOAD)  # type: ignore[return-value]
     download = request.args.get("download") is not None
-    return serving.image_response(
-        link.image, False, request.if_none_match, download, shared=True
-    )
+    return serving.image_response(link.image, False, request.if_none_match, download, shared=True)
 
 
 @bp.route("/s/<token>/thumb", methods=["GET"])
@@ -173,3 +184,110 @@ def _opened(token: str) -> ShareLink:
     if not _remembers(OPENED, link.id):
         raise NotFound(links.NO_SUCH_LINK)
     return link
+
+
+# --- albums -------------------------------------------------------------------------
+
+
+def _render_albums(error: str | None = None, form: dict | None = None) -> str:
+    return render_template(
+        "albums/list.html",
+        summaries=albums.albums_of(current_user),
+        error=error,
+        form=form or {},
+    )
+
+
+@albums_bp.route("/albums", methods=["GET", "POST"])
+@login_required
+def album_list() -> str | tuple[str, int] | Response:
+    if request.method == "GET":
+        return _render_albums()
+    form = request.form
+    try:
+        album = albums.create(current_user, form.get("title", ""), form.get("description", ""))
+    except RuleError as exc:
+        return _render_albums(str(exc), form.to_dict()), exc.status
+    flash(f"Made the album “{album.title}”.", "success")
+    return redirect(url_for("albums.album_page", album_id=album.id), code=303)
+
+
+@albums_bp.route("/albums/<int:album_id>", methods=["GET"])
+@login_required
+def album_page(album_id: int) -> str:
+    album = albums.get_album(album_id, current_user)
+    before = parse_id(request.args.get("before"))
+    shown = albums.page(album, before, current_app.config["PAGE_SIZE"])
+    return render_template("albums/album.html", album=album, page=shown, cover=albums.cover(album))
+
+
+@albums_bp.route("/albums/<int:album_id>/edit", methods=["POST"])
+@login_required
+def edit_album(album_id: int) -> Response:
+    album = albums.get_album(album_id, current_user)
+    form = request.form
+    raw = form.get("cover_image_id", "")
+    cover = parse_id(raw) if raw else None
+    if raw and cover is None:
+        raise RuleError(albums.NOT_A_COVER)
+    albums.update(album, form.get("title", ""), form.get("description", ""), cover)
+    flash("Saved the album.", "success")
+    return redirect(url_for("albums.album_page", album_id=album.id), code=303)
+
+
+@albums_bp.route("/albums/<int:album_id>/delete", methods=["POST"])
+@login_required
+def delete_album(album_id: int) -> Response:
+    album = albums.get_album(album_id, current_user)
+    albums.delete_album(album)
+    flash(f"Deleted the album “{album.title}”. Its images are still in My Files.", "success")
+    return redirect(url_for("albums.album_list"), code=303)
+
+
+def _selected_ids() -> list[int]:
+    """The image ids a form sends (at most 1000); one that is not an id refuses them all."""
+    ids = [parse_id(value) for value in request.form.getlist("image_id")[: albums.MAX_BATCH]]
+    if not ids or any(number is None for number in ids):
+        raise RuleError("Select the images first.")
+    return [number for number in ids if number is not None]
+
+
+def _back(album_id: int) -> Response:
+    """Back to the image's Albums page when the form came from there, else the album."""
+    image_id = parse_id(request.form.get("return_to_image"))
+    if image_id is not None:
+        return redirect(url_for("albums.image_albums", image_id=image_id), code=303)
+    return redirect(url_for("albums.album_page", album_id=album_id), code=303)
+
+
+@albums_bp.route("/albums/add", methods=["POST"])
+@login_required
+def add_images() -> Response:
+    """Add images to the album the form names (from an image's page or a selection)."""
+    album_id = parse_id(request.form.get("album_id"))
+    if album_id is None:
+        raise RuleError("Choose an album.")
+    album = albums.get_album(album_id, current_user)
+    added = albums.add_images(album, _selected_ids())
+    flash(f"Added {added} image{'' if added == 1 else 's'} to “{album.title}”.", "success")
+    return _back(album.id)
+
+
+@albums_bp.route("/albums/<int:album_id>/remove", methods=["POST"])
+@login_required
+def remove_images(album_id: int) -> Response:
+    album = albums.get_album(album_id, current_user)
+    removed = albums.remove_images(album, _selected_ids())
+    flash(f"Took {removed} image{'' if removed == 1 else 's'} out of “{album.title}”.", "success")
+    return _back(album.id)
+
+
+@albums_bp.route("/image/<int:image_id>/albums", methods=["GET"])
+@login_required
+def image_albums(image_id: int) -> str:
+    """The albums of one of the viewer's images: which hold it, and adding it to others."""
+    image = access.get_image(image_id, current_user)
+    if not access.is_owner(current_user, image):
+        raise NotFound(access.NO_SUCH_IMAGE)
+    holding, others = albums.albums_holding(current_user, image)
+    return render_template("albums/image_albums.html", image=image, holding=holding, others=others)
