@@ -32,6 +32,7 @@ from .images.routes import bp as gallery_bp
 from .integers import IdConverter
 from .operations import maintenance, request_log
 from .operations.routes import bp as operations_bp
+from .sizes import filesize
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -78,7 +79,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
     request_log.init_app(app)
     cli.init_app(app)
-    app.add_template_filter(_filesize, "filesize")
+    app.add_template_filter(filesize, "filesize")
     maintenance.init_app(app)
     hops = app.config["TRUSTED_PROXIES"]
     if hops:  # behind that many proxies, trust their X-Forwarded-For/-Proto/-Host/-Port
@@ -86,15 +87,3 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops
         )
     return app
-
-
-def _filesize(size: int | None) -> str:
-    """Bytes in the units people read: 1.5 MB, 320 KB, 12 bytes."""
-    value = float(size or 0)
-    if value < 1024:
-        return f"{int(value)} bytes"
-    for unit in ("KB", "MB", "GB"):
-        value /= 1024
-        if value < 1024 or unit == "GB":
-            break
-    return f"{value:.1f} {unit}"

@@ -94,6 +94,10 @@ class User(UserMixin, Base):
     # that show or hide an image, so that a page never counts a large gallery.
     image_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     bytes_used: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # The storage quota an admin set for this user: a number of MB, or unlimited; with
+    # neither, DEFAULT_QUOTA_MB applies (see images/quotas.py).
+    quota_mb: Mapped[int | None] = mapped_column(Integer, nullable=True, default=None)
+    quota_unlimited: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     # Set with a temporary password: the next login must choose a new password first.
     must_change_password: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=false()

@@ -7,19 +7,20 @@ from typing import Any
 
 from flask import render_template
 
-from ..images.usage import usage
+from ..images import quotas
 from ..models import User
 from . import roles, tokens
 
 
 def render(user: User, **extra: Any) -> str:
     """The account page of ``user``; ``extra`` carries a form's error or a new token."""
-    count, used = usage(user)
+    standing = quotas.standing(user)
     extra.setdefault("error", None)
     return render_template(
         "account/index.html",
-        count=count,
-        used=used,
+        count=standing.count,
+        used=standing.used,
+        standing=standing,
         last_admin=user.is_admin and roles.admin_count() <= 1,
         tokens=tokens.tokens_of(user),
         max_tokens=tokens.MAX_TOKENS,

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from ..extensions import db
+from ..images import quotas
 from ..models import PRIVATE, PUBLIC, VISIBLE_STATES, Comment, Image, User
 from ..paging import PAGE_SIZE, NewestFirst, newest_first
 
@@ -18,6 +19,7 @@ class UserRow:
     user: User
     image_count: int
     bytes_used: int
+    quota: int | None = None  # bytes; None: unlimited
 
 
 @dataclass
@@ -28,8 +30,8 @@ class UserPage:
 
 
 def list_users(query: str = "", after: str | None = None, limit: int | None = None) -> UserPage:
-    """Users by username (keyset pagination), with their image count and bytes used
-    (the counters kept on the user row: one query whatever the page size)."""
+    """Users by username (keyset pagination), with their image count, bytes used and
+    quota (the counters kept on the user row: one query whatever the page size)."""
     limit = limit or PAGE_SIZE
     query = (query or "").strip()[:30]
     stmt = select(User)
@@ -41,7 +43,7 @@ def list_users(query: str = "", after: str | None = None, limit: int | None = No
     users = list(db.session.scalars(stmt.order_by(User.username_key).limit(limit + 1)))
     more = len(users) > limit
     users = users[:limit]
-    rows = [UserRow(u, u.image_count, u.bytes_used) for u in users]
+    rows = [UserRow(u, u.image_count, u.bytes_used, quotas.limit_for(u)) for u in users]
     return UserPage(rows, users[-1].username_key if more else None, query)
 
 

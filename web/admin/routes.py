@@ -12,17 +12,27 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from .. import audit as audit_log
 from ..accounts import passwords, roles, tokens
 from ..accounts.registration import get_user
+from ..images import quotas
 from ..images.access import get_image
 from ..images.removal import delete_image as remove_image
-from ..images.usage import usage
 from ..integers import parse_id
+from ..models import User
 from ..paging import INVALID_CURSOR
 from ..rules import RuleError
 from ..viewers import is_admin
@@ -79,16 +89,36 @@ def users() -> str:
 @bp.route("/users/<int:user_id>", methods=["GET"])
 @admin_required
 def user(user_id: int) -> str:
-    person = get_user(user_id)
-    count, used = usage(person)
+    return _render_user(get_user(user_id))
+
+
+def _render_user(person: User, quota_error: str | None = None) -> str:
+    standing = quotas.standing(person)
     return render_template(
         "admin/user.html",
         person=person,
         images=directory.images_of(person, _int_arg("before")),
-        count=count,
-        used=used,
+        count=standing.count,
+        used=standing.used,
+        standing=standing,
+        default_quota_mb=current_app.config["DEFAULT_QUOTA_MB"],
+        quota_error=quota_error,
         tokens=tokens.tokens_of(person),
     )
+
+
+@bp.route("/users/<int:user_id>/quota", methods=["POST"])
+@admin_required
+def set_quota(user_id: int) -> Response | tuple[str, int]:
+    person = get_user(user_id)
+    try:
+        quotas.set_quota(
+            current_user, person, request.form.get("quota", ""), request.form.get("quota_mb", "")
+        )
+    except RuleError as exc:
+        return _render_user(person, str(exc)), exc.status
+    flash(f"The storage quota of {person.username} is saved.", "success")
+    return redirect(url_for("admin.user", user_id=person.id), code=303)
 
 
 @bp.route("/users/<int:user_id>/temporary-password", methods=["POST"])

@@ -26,7 +26,7 @@ from ..models import PUBLIC_SCOPE, VISIBILITIES, Image
 from ..rules import RuleError
 from ..security import login_required
 from ..viewers import signed_in
-from . import access, listing, moves, naming, removal, serving, upload, usage
+from . import access, listing, moves, naming, quotas, removal, serving, upload
 from .forms import UploadForm
 
 bp = Blueprint("gallery", __name__, template_folder="templates")
@@ -103,8 +103,14 @@ def _gallery_pages() -> dict:
     """The two lists of /myfiles: everyone's public images and the user's private ones."""
     public = _page(PUBLIC_SCOPE, "public_after")
     private = _page(listing.private_scope(current_user), "private_after")
-    count, used = usage.usage(current_user)
-    return {"public": public, "private": private, "count": count, "used": used}
+    standing = quotas.standing(current_user)
+    return {
+        "public": public,
+        "private": private,
+        "count": standing.count,
+        "used": standing.used,
+        "standing": standing,
+    }
 
 
 def _render_myfiles(status: int = 200, form: UploadForm | None = None) -> tuple[str, int]:

@@ -2,9 +2,10 @@
 
 Order: the file is checked and its thumbnail made on local disk; then the name is
 claimed by a PENDING row (the unique constraint refuses a taken name, changing
-nothing); then the objects are written; then the row becomes READY. A failure after
-the claim removes what was written and the row, and says "try again"; what a crash
-leaves is finished by maintenance (fsck).
+nothing; the storage quota is checked in the same transaction, see quotas.py); then
+the objects are written; then the row becomes READY. A failure after the claim removes
+what was written and the row, and says "try again"; what a crash leaves is finished by
+maintenance (fsck).
 
 The undo works when the database is the failure: it reads nothing from the session (the
 values it needs are kept before the first write). A write the object store received but
@@ -30,6 +31,7 @@ from ..extensions import db, storage
 from ..models import PENDING, PUBLIC, READY, VISIBLE_STATES, Image, User, scope_for, utcnow
 from ..rules import TRY_AGAIN, RuleError, Unavailable, claiming_name
 from ..storage import OutcomeUnknown, StorageError, sha256_file
+from . import quotas
 from .decoding import decode_slot
 from .naming import (
     check_visibility,
@@ -145,6 +147,8 @@ def _claim(owner: User, filename: str, visibility: str, prepared: _Prepared) -> 
         gps=info.gps,
     )
     with claiming_name(name_taken_message(visibility, filename)):
+        if quotas.quota_applies(owner):
+            quotas.reserve(owner.id, prepared.size)
         db.session.add(image)
         db.session.flush()
         if prepared.thumb:
@@ -221,9 +225,7 @@ def _undo_claim(claim: _Claim) -> None:
     except StorageError as exc:
         log.warning("objects of failed upload %s left for fsck: %s", claim.image_id, exc)
     try:
-        db.session.execute(
-            delete(Image).where(Image.id == claim.image_id, Image.state == PENDING)
-        )
+        db.session.execute(delete(Image).where(Image.id == claim.image_id, Image.state == PENDING))
         db.session.commit()
     except SQLAlchemyError as exc:
         _rollback()
