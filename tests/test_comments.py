@@ -218,7 +218,12 @@ def test_the_author_can_delete_their_comment_after_the_image_went_private(app, w
     assert comment_rows(app) == []
 
 
-def test_deleting_an_image_deletes_its_comments(app, world):
+# "Delete" moves to the trash (tests/test_trash.py); these tests are about deleting for
+# good, which TRASH_DAYS=0 makes the delete do at once.
+no_trash = settings("no_trash", TRASH_DAYS=0)
+
+
+def test_deleting_an_image_deletes_its_comments(no_trash, app, world):
     say(world["bob"], world["public"], "one")
     say(world["boss"], world["public"], "two")
     response = world["alice"].post(

@@ -14,6 +14,7 @@ from tests.helpers import (
     image_bytes,
     image_rows,
     objects,
+    settings,
     signed_in,
     stored_objects,
     upload,
@@ -159,7 +160,12 @@ def test_a_move_interrupted_by_a_crash_is_finished_by_fsck(app, alice, client, m
     assert client.get(f"/image/{image_id}/file").data == data
 
 
-def test_bulk_delete_reports_partial_failures(app, alice, client, monkeypatch):
+# "Delete" moves to the trash (tests/test_trash.py); these tests are about deleting for
+# good, which TRASH_DAYS=0 makes the delete do at once.
+no_trash = settings("no_trash", TRASH_DAYS=0)
+
+
+def test_bulk_delete_reports_partial_failures(no_trash, app, alice, client, monkeypatch):
     for name in ("a.png", "b.png", "c.png"):
         upload(client, name)
     ids = sorted(

@@ -13,6 +13,7 @@ from tests.helpers import (
     image_bytes,
     image_rows,
     objects,
+    settings,
     signed_in,
     stored_objects,
     upload,
@@ -208,7 +209,12 @@ def test_several_files_in_one_post_are_all_uploaded(app, auth, client):
     assert any(m.startswith("two.png:") for m in messages)
 
 
-def test_delete_removes_the_row_and_the_objects(app, auth, client):
+# "Delete" moves to the trash (tests/test_trash.py); these tests are about deleting for
+# good, which TRASH_DAYS=0 makes the delete do at once.
+no_trash = settings("no_trash", TRASH_DAYS=0)
+
+
+def test_delete_removes_the_row_and_the_objects(no_trash, app, auth, client):
     auth.signup("alice")
     upload(client, "gone.png", visibility="private")
     upload(client, "kept.png", visibility="public")
@@ -221,7 +227,7 @@ def test_delete_removes_the_row_and_the_objects(app, auth, client):
     assert objects(app) == stored_objects(app, pub, "kept.png")
 
 
-def test_delete_public_image(app, auth, client):
+def test_delete_public_image(no_trash, app, auth, client):
     auth.signup()
     upload(client, "p.png", visibility="public")
     assert (

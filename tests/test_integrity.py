@@ -18,6 +18,7 @@ from tests.helpers import (
     image_rows,
     make_user,
     objects,
+    settings,
     signed_in,
     stored_objects,
     upload,
@@ -55,8 +56,13 @@ def test_store_failure_during_upload_leaves_nothing(app, auth, client, monkeypat
     assert upload(client, "a.png").status_code == 303  # the name was released
 
 
+# "Delete" moves to the trash (tests/test_trash.py); these tests are about deleting for
+# good, which TRASH_DAYS=0 makes the delete do at once.
+no_trash = settings("no_trash", TRASH_DAYS=0)
+
+
 def test_store_failure_during_delete_hides_the_image_and_fsck_finishes(
-    app, auth, client, monkeypatch
+    no_trash, app, auth, client, monkeypatch
 ):
     auth.signup()
     upload(client, "a.png")
@@ -252,7 +258,7 @@ def test_usage_counters_follow_uploads_deletes_and_failures(app, auth, client, m
     monkeypatch.undo()
     assert usage_of(app, "alice") == (2, len(a) + len(b))
     client.post("/delete", data={"filename": "a.png", "visibility": "public"})
-    assert usage_of(app, "alice") == (1, len(b))
+    assert usage_of(app, "alice") == (1, len(a) + len(b))  # the trash keeps its bytes
     with app.app_context():
         assert fsck.run().found == []
 

@@ -98,6 +98,7 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     "ALLOW_ANY_FILE": (parse_bool, False),
     "PAGE_SIZE": (lambda n, v: parse_int(n, v, 1), 48),
     "PENDING_GRACE_MINUTES": (lambda n, v: parse_int(n, v, 1), 10),
+    "TRASH_DAYS": (lambda n, v: parse_int(n, v, 0), 30),
     "DB_POOL_SIZE": (lambda n, v: parse_int(n, v, 1), 5),
     "SESSION_DAYS": (lambda n, v: parse_int(n, v, 1), 14),
     "THUMB_CACHE_MB": (lambda n, v: parse_int(n, v, 0), 64),

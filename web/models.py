@@ -38,8 +38,10 @@ PUBLIC_SCOPE = 0
 # Image states: a row is claimed as PENDING before its objects are written, shown only
 # when READY, MOVING while a rename/visibility change copies its objects, and DELETING
 # from the moment a delete starts until its objects are gone. `fsck` finishes or undoes
-# whatever a crash left behind.
+# whatever a crash left behind. TRASHED images wait in their owner's trash (hidden from
+# everyone, their name free; see web/images/trash.py), from ``updated_at`` on.
 PENDING, READY, MOVING, DELETING = "pending", "ready", "moving", "deleting"
+TRASHED = "trashed"
 VISIBLE_STATES = (READY, MOVING)
 
 # User states: DELETING users cannot log in; fsck finishes their removal.

@@ -15,8 +15,9 @@ from ..accounts.registration import find_user, register
 from ..accounts.roles import promote
 from ..audit import CREATE_ADMIN, RESET, record
 from ..extensions import db
+from ..images import trash
 from ..images.removal import delete_image
-from ..models import ACTIVE, READY, Image, User
+from ..models import ACTIVE, READY, TRASHED, Image, User
 from ..rules import BUSY, NameTaken, RuleError, backend_failures
 
 RESET_WORD = "RESET"
@@ -69,24 +70,31 @@ def reset(actor: User, confirmation: str) -> ResetResult:
 
 
 def _delete_all_images(actor: User, result: ResetResult) -> None:
-    for image in _ready_images():
+    """Every image, and every trash (the admins' included) emptied."""
+    for image in _images_in(READY):
         try:
             delete_image(actor, image, audit=False)  # the reset is audited once
         except RuleError:
             result.left_for_fsck.append(f"image {image.filename}")
         else:
             result.images_deleted += 1
+    for image in _images_in(TRASHED):
+        try:
+            if trash.purge(image):
+                result.images_deleted += 1
+        except RuleError:
+            result.left_for_fsck.append(f"image {image.filename} in the trash")
 
 
-def _ready_images() -> Iterable[Image]:
-    """Every READY image, read in batches of ids so that a big repository is not loaded
-    at once."""
+def _images_in(state: str) -> Iterable[Image]:
+    """Every image in ``state``, read in batches of ids so that a big repository is not
+    loaded at once."""
     last = 0
     while True:
         batch = list(
             db.session.scalars(
                 select(Image)
-                .where(Image.state == READY, Image.id > last)
+                .where(Image.state == state, Image.id > last)
                 .order_by(Image.id)
                 .limit(200)
             )

@@ -72,7 +72,7 @@ def move_image(
         if marked != 1:
             session.rollback()
             raise NotFound(BUSY_IMAGE)
-        shared = _keeps_thumbnail(image, target_bucket(new_visibility, image.owner))
+        shared = keeps_thumbnail(image, target_bucket(new_visibility, image.owner))
         session.add(_tombstone(image, old, keep_thumbnail=shared))
         session.commit()
     session.refresh(image)
@@ -86,7 +86,7 @@ def move_image(
     return image
 
 
-def _keeps_thumbnail(image: Image, bucket: str) -> bool:
+def keeps_thumbnail(image: Image, bucket: str) -> bool:
     """Whether the image's thumbnail is already where the move puts it (a rename in the
     same bucket: the key comes from the id, not the name), so nothing copies or removes it."""
     return bucket == image.bucket and image.thumb_key == thumb_key_for(image.id)
@@ -131,7 +131,7 @@ def finish_move(image: Image) -> None:
         count_usage(image.owner_id, 0, values["size"] - image.size)
     else:
         store.copy(image.bucket, image.object_key, bucket, key)
-    if thumb and image.thumb_key and not _keeps_thumbnail(image, bucket):
+    if thumb and image.thumb_key and not keeps_thumbnail(image, bucket):
         store.copy(image.bucket, image.thumb_key, bucket, thumb)
     old_bucket, old_key = image.bucket, image.object_key
     session = db.session
@@ -193,7 +193,7 @@ def _undo_move(image: Image, old: dict[str, Any]) -> None:
         )
         session.commit()
         if (bucket, key) != (image.bucket, image.object_key):
-            remove_objects(bucket, [key, None if _keeps_thumbnail(image, bucket) else thumb])
+            remove_objects(bucket, [key, None if keeps_thumbnail(image, bucket) else thumb])
     except (StorageError, SQLAlchemyError) as exc:
         session.rollback()
         log.warning(

@@ -7,6 +7,7 @@ objects, then its row. fsck finishes what a failure part-way leaves.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, update
@@ -41,19 +42,28 @@ def delete_image(viewer: User, image: Image, *, audit: bool = True) -> None:
         raise Forbidden("Only the person who uploaded this image can delete it.")
     session = db.session
     with backend_failures():
-        marked = session.execute(
-            update(Image)
-            .where(Image.id == image.id, Image.state == READY)
-            .values(state=DELETING, updated_at=utcnow())
-        ).rowcount
-        if marked != 1:
-            session.rollback()
+        if not hide(image, READY, -1, -image.size):
             raise NotFound(BUSY_IMAGE)
-        count_usage(image.owner_id, -1, -image.size)
         if audit and viewer.id != image.owner_id:
             record(viewer, DELETE_IMAGE, describe(image))
         session.commit()
     finish_delete(image)
+
+
+def hide(image: Image, state: str, images: int, size: int) -> bool:
+    """In the caller's transaction: mark DELETING an image that is in ``state`` and move
+    its owner's counters by ``images`` and ``size``; False (rolled back) when it was not
+    in that state any more."""
+    marked = db.session.execute(
+        update(Image)
+        .where(Image.id == image.id, Image.state == state)
+        .values(state=DELETING, updated_at=utcnow())
+    ).rowcount
+    if marked != 1:
+        db.session.rollback()
+        return False
+    count_usage(image.owner_id, images, size)
+    return True
 
 
 def describe(image: Image) -> str:
@@ -79,8 +89,12 @@ class BulkResult:
     failed: list[tuple[str, str]] = field(default_factory=list)  # (name or id, reason)
 
 
-def delete_many(viewer: User, image_ids: list[int]) -> BulkResult:
-    """Delete several images; one failure never stops the others."""
+def delete_many(
+    viewer: User, image_ids: list[int], remove: Callable[[User, Image], object] | None = None
+) -> BulkResult:
+    """Delete several images with ``remove`` (by default for good: ``delete_image``; the
+    gallery passes the trash's); one failure never stops the others."""
+    remove = remove or delete_image
     result = BulkResult()
     visible = {image.id: image for image in images_for(viewer, image_ids)}
     for image_id in dict.fromkeys(image_ids):
@@ -89,7 +103,7 @@ def delete_many(viewer: User, image_ids: list[int]) -> BulkResult:
             result.failed.append((f"image {image_id}", "it no longer exists"))
             continue
         try:
-            delete_image(viewer, image)
+            remove(viewer, image)
         except RuleError as exc:
             result.failed.append((image.filename, str(exc)))
         else:

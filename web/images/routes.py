@@ -26,7 +26,7 @@ from ..models import PUBLIC_SCOPE, VISIBILITIES, Image
 from ..rules import RuleError
 from ..security import login_required
 from ..viewers import signed_in
-from . import access, listing, moves, naming, quotas, removal, serving, upload
+from . import access, listing, moves, naming, quotas, removal, serving, trash, upload
 from .forms import UploadForm
 
 bp = Blueprint("gallery", __name__, template_folder="templates")
@@ -166,9 +166,19 @@ def delete() -> Response:
     if not filename:
         raise RuleError("Say which image to delete.")
     image = access.find_image(current_user, filename, visibility)
-    removal.delete_image(current_user, image)
-    flash(f"Deleted “{image.filename}”.", "success")
+    if not trash.discard(current_user, image):
+        flash(f"Deleted “{image.filename}”.", "success")
+    elif access.is_owner(current_user, image):
+        flash(f"Moved “{image.filename}” to the trash. {_trash_note()}", "success")
+    else:
+        flash(f"Moved “{image.filename}” to the trash of {image.owner.username}.", "success")
     return redirect(url_for("gallery.myfiles"), code=303)
+
+
+def _trash_note(count: int = 1) -> str:
+    days = trash.trash_days()
+    them = "it" if count == 1 else "them"
+    return f"You can restore {them} from the Trash for {days} day{'s' if days != 1 else ''}."
 
 
 def _image_ids() -> list[int]:
@@ -192,11 +202,17 @@ def delete_selected() -> str | Response:
         return redirect(url_for("gallery.myfiles"), code=303)
     if request.form.get("confirm") != "yes":
         images = access.images_for(current_user, image_ids)
-        return render_template("gallery/confirm_delete.html", images=images)
-    result = removal.delete_many(current_user, image_ids)
+        return render_template(
+            "gallery/confirm_delete.html", images=images, trash_days=trash.trash_days()
+        )
+    result = removal.delete_many(current_user, image_ids, trash.discard)
     if result.deleted:
         count = len(result.deleted)
-        flash(f"Deleted {count} image{'s' if count != 1 else ''}.", "success")
+        images = f"{count} image{'s' if count != 1 else ''}"
+        if trash.trash_days():
+            flash(f"Moved {images} to the trash. {_trash_note(count)}", "success")
+        else:
+            flash(f"Deleted {images}.", "success")
     for name, reason in result.failed:
         flash(f"Could not delete {name}: {reason}", "danger")
     return redirect(url_for("gallery.myfiles"), code=303)
@@ -245,6 +261,73 @@ def image_thumb(image_id: int) -> Response:
 def _send(image: Image, thumbnail: bool) -> Response:
     download = request.args.get("download") is not None
     return serving.image_response(image, thumbnail, request.if_none_match, download)
+
+
+@bp.route("/trash", methods=["GET"])
+@login_required
+def trash_page() -> str:
+    return _render_trash()[0]
+
+
+def _render_trash(status: int = 200, **extra) -> tuple[str, int]:
+    items = trash.trashed(current_user)
+    expiry = {image.id: trash.expires_at(image) for image in items}
+    page = render_template(
+        "gallery/trash.html",
+        items=items,
+        expiry=expiry,
+        limit=trash.LIST_LIMIT,
+        trash_days=trash.trash_days(),
+        **extra,
+    )
+    return page, status
+
+
+@bp.route("/trash/<int:image_id>/thumb", methods=["GET"])
+@login_required
+def trash_thumb(image_id: int) -> Response:
+    """A trashed image's thumbnail, for its owner only."""
+    image = trash.get_trashed(current_user, image_id)
+    return serving.image_response(image, True, request.if_none_match, False)
+
+
+@bp.route("/trash/<int:image_id>/restore", methods=["POST"])
+@login_required
+def restore(image_id: int) -> tuple[str, int] | Response:
+    """Restore under the old name, or under the name the form gives (after a clash)."""
+    filename = request.form.get("filename")
+    if filename is not None and not filename.strip():
+        raise RuleError("The new name cannot be empty.")
+    try:
+        image = trash.restore(current_user, image_id, filename)
+    except trash.RestoreNameTaken as exc:
+        return _render_trash(exc.status, clash=(image_id, str(exc), exc.suggestion))
+    flash(f"Restored “{image.filename}”.", "success")
+    return redirect(url_for("gallery.image_page", image_id=image.id), code=303)
+
+
+@bp.route("/trash/<int:image_id>/delete", methods=["POST"])
+@login_required
+def delete_forever(image_id: int) -> str | Response:
+    """Delete one image of the trash for good; without ``confirm=yes`` (no JavaScript)
+    a confirmation page comes first."""
+    image = trash.get_trashed(current_user, image_id)
+    if request.form.get("confirm") != "yes":
+        return render_template("gallery/confirm_purge.html", images=[image], one=image)
+    trash.delete_forever(current_user, image_id)
+    flash(f"Deleted “{image.filename}” for good.", "success")
+    return redirect(url_for("gallery.trash_page"), code=303)
+
+
+@bp.route("/trash/empty", methods=["POST"])
+@login_required
+def empty_trash() -> str | Response:
+    """Delete everything in the trash for good, after a confirmation page."""
+    if request.form.get("confirm") != "yes":
+        return render_template("gallery/confirm_purge.html", images=trash.trashed(current_user))
+    count = trash.empty(current_user)
+    flash(f"Deleted {count} image{'s' if count != 1 else ''} for good.", "success")
+    return redirect(url_for("gallery.trash_page"), code=303)
 
 
 @bp.route("/favicon.ico", methods=["GET"])

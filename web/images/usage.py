@@ -1,12 +1,13 @@
-"""How many images each user has and how many bytes they take: counters kept in the
-transactions that show or hide an image, and the count fsck checks them against."""
+"""How many images each user has and how many bytes they take (their trash included):
+counters kept in the transactions that show, hide or remove an image, and the count
+fsck checks them against."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 
 from ..extensions import db
-from ..models import VISIBLE_STATES, Image, User
+from ..models import TRASHED, VISIBLE_STATES, Image, User
 
 
 def usage(user: User) -> tuple[int, int]:
@@ -27,11 +28,12 @@ def count_usage(owner_id: int, images: int, size: int) -> None:
 
 
 def counted_usage() -> dict[int, tuple[int, int]]:
-    """Every user's visible images and bytes, counted from the images (fsck checks the
-    kept counters against this)."""
+    """Every user's visible images, and the bytes of those and of their trash (quotas
+    count the trash), counted from the images (fsck checks the kept counters)."""
+    visible = func.sum(case((Image.state.in_(VISIBLE_STATES), 1), else_=0))
     stmt = (
-        select(Image.owner_id, func.count(Image.id), func.coalesce(func.sum(Image.size), 0))
-        .where(Image.state.in_(VISIBLE_STATES))
+        select(Image.owner_id, func.coalesce(visible, 0), func.coalesce(func.sum(Image.size), 0))
+        .where(Image.state.in_((*VISIBLE_STATES, TRASHED)))
         .group_by(Image.owner_id)
     )
     return {owner: (int(n), int(size)) for owner, n, size in db.session.execute(stmt)}

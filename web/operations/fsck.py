@@ -9,6 +9,7 @@
   thumbnail is made again from the original.
 - Objects that no row names, older than the grace period, are removed; so are user
   buckets whose user does not exist, and missing user buckets are created.
+- TRASHED images older than TRASH_DAYS are deleted for good (the trash is emptied).
 
 With ``dry_run`` nothing is changed: the report says what would be done.
 """
@@ -29,10 +30,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from .. import imaging
 from ..accounts.removal import finish_user_removal
 from ..extensions import db, storage
+from ..images import trash
 from ..images.moves import finish_move
 from ..images.removal import finish_delete
 from ..images.usage import count_usage, counted_usage
 from ..models import DELETING, MOVING, PENDING, READY, VISIBLE_STATES, Image, User, utcnow
+from ..rules import Unavailable
 from ..storage import ObjectMissing, StorageError
 
 log = logging.getLogger(__name__)
@@ -63,6 +66,7 @@ def run(dry_run: bool = False, grace: dt.timedelta | None = None) -> Report:
     report = Report(dry_run)
     _finish_user_removals(report)
     _unfinished_images(report, cutoff)
+    _expired_trash(report)
     _buckets(report)
     _rows_against_objects(report, cutoff)
     _usage_counters(report)
@@ -72,19 +76,21 @@ def run(dry_run: bool = False, grace: dt.timedelta | None = None) -> Report:
 def repair_unfinished(grace: dt.timedelta | None = None) -> Report:
     """Only the repairs that are safe to run unattended, at any time, on any instance:
     finish removals of users, undo uploads PENDING past the grace period, finish
-    unfinished moves and deletes (what maintenance runs)."""
+    unfinished moves and deletes, empty the trash of what is older than TRASH_DAYS
+    (what maintenance runs)."""
     if grace is None:
         grace = dt.timedelta(minutes=current_app.config["PENDING_GRACE_MINUTES"])
     report = Report(dry_run=False)
     _finish_user_removals(report)
     _unfinished_images(report, utcnow() - grace)
+    _expired_trash(report)
     return report
 
 
 def _attempt(report: Report, action: str, func, *args) -> None:
     try:
         func(*args)
-    except (StorageError, SQLAlchemyError, OSError, imaging.InvalidImage) as exc:
+    except (StorageError, SQLAlchemyError, OSError, imaging.InvalidImage, Unavailable) as exc:
         db.session.rollback()
         report.failed.append(f"{action}: {exc}")
         log.warning("fsck could not %s: %s", action, exc)
@@ -111,6 +117,12 @@ def _unfinished_images(report: Report, cutoff: dt.datetime) -> None:
     for image in db.session.scalars(stale.where(Image.state == DELETING)).all():
         if report.note(f"unfinished delete of {image.bucket}/{image.object_key}"):
             _attempt(report, f"finish delete of image {image.id}", finish_delete, image)
+
+
+def _expired_trash(report: Report) -> None:
+    for image in trash.expired():
+        if report.note(f"image {image.id} ({image.filename}) is past its time in the trash"):
+            _attempt(report, f"delete image {image.id} from the trash", trash.purge, image)
 
 
 def _undo_pending(image: Image) -> None:
