@@ -10,7 +10,7 @@ import re
 
 import pytest
 from PIL import Image as PILImage
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from tests.helpers import (
     PASSWORD,
@@ -266,9 +266,7 @@ def test_only_the_owner_shares_an_image(app):
     assert stranger.post(f"/image/{image_id}/share", data={"expires": "never"}).status_code == 404
     admin = signed_in(app, "boss")
     with app.app_context():
-        db.session.execute(
-            update(User).where(User.username == "boss").values(is_admin=True)
-        )
+        db.session.execute(update(User).where(User.username == "boss").values(is_admin=True))
         db.session.commit()
     assert admin.post(f"/image/{image_id}/share", data={"expires": "never"}).status_code == 404
     assert app.test_client().post(f"/image/{image_id}/share").status_code in (302, 303, 401)
@@ -325,3 +323,81 @@ def test_deleting_the_image_ends_its_links(app):
     response = owner.post("/delete", data={"filename": "a.png", "visibility": "private"})
     assert response.status_code == 303
     assert app.test_client().get(path).status_code == 404
+
+
+# --- sharing an album ---------------------------------------------------------------------
+
+
+def shared_album(app):
+    """An owner with three private images, two of them in an album shared by link."""
+    owner = signed_in(app, "albumowner")
+    ids = []
+    for n in range(3):
+        assert upload(owner, f"p{n}.png", None, "private").status_code == 303
+        ids.append(last_image_id(app))
+    made = owner.post("/albums", data={"title": "Trip"})
+    album_id = int(made.headers["Location"].rsplit("/", 1)[1])
+    data = {"album_id": str(album_id), "image_id": [str(ids[0]), str(ids[1])]}
+    assert owner.post("/albums/add", data=data).status_code == 303
+    response = owner.post(
+        f"/albums/{album_id}/share", data={"expires": "never", "allow_download": "yes"}
+    )
+    assert response.status_code == 200
+    path = TOKEN_PATH.search(response.get_data(as_text=True))[1]
+    return owner, album_id, ids, path
+
+
+def test_an_album_link_shows_the_album_and_its_images_only(app):
+    owner, album_id, (first, second, outside), path = shared_album(app)
+    visitor = app.test_client()
+    page = visitor.get(path)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Trip" in html and "p0.png" in html and "p1.png" in html and "p2.png" not in html
+    for image_id in (first, second):
+        assert visitor.get(f"{path}/i/{image_id}").status_code == 200
+        assert visitor.get(f"{path}/i/{image_id}/thumb").status_code == 200
+        assert visitor.get(f"{path}/i/{image_id}/file").status_code == 200
+    # The image outside the album, the album itself and the owner's gallery stay closed.
+    for address in (
+        f"{path}/i/{outside}",
+        f"{path}/i/{outside}/file",
+        f"{path}/i/{outside}/thumb",
+        f"/image/{outside}/file",
+        f"/image/{first}/file",
+        f"/albums/{album_id}",
+    ):
+        assert visitor.get(address).status_code in (302, 404), address
+    assert visitor.get(f"{path}/file").status_code == 404  # an album has no single file
+    assert visitor.get("/myfiles").status_code == 302
+    # Taking an image out of the album hides it from the link at once.
+    owner.post(f"/albums/{album_id}/remove", data={"image_id": str(first)})
+    assert visitor.get(f"{path}/i/{first}").status_code == 404
+    assert "Album" in owner.get("/shared-links").get_data(as_text=True)
+
+
+def test_an_album_link_counts_one_view_per_browser(app):
+    _owner, _album_id, (first, _second, _outside), path = shared_album(app)
+    visitor = app.test_client()
+    for _ in range(3):
+        assert visitor.get(path).status_code == 200
+    assert visitor.get(f"{path}/i/{first}").status_code == 200
+    with app.app_context():
+        assert db.session.scalar(select(ShareLink.views)) == 1
+
+
+def test_an_album_link_needs_the_page_opened_and_ends_with_the_album(app):
+    owner, album_id, (first, _second, _outside), path = shared_album(app)
+    assert app.test_client().get(f"{path}/i/{first}").status_code == 404
+    assert owner.post(f"/albums/{album_id}/delete").status_code == 303
+    assert app.test_client().get(path).status_code == 404
+    with app.app_context():
+        assert db.session.scalar(select(ShareLink)) is None
+
+
+def test_only_the_owner_shares_an_album(app):
+    _owner, album_id, _ids, _path = shared_album(app)
+    stranger = signed_in(app, "stranger")
+    assert stranger.post(f"/albums/{album_id}/share", data={"expires": "never"}).status_code == 404
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(ShareLink)) == 1

@@ -260,11 +260,11 @@ class ApiToken(Base):
 
 
 class ShareLink(Base):
-    """A link that shows one image to anyone who holds it (``/s/<token>``).
+    """A link that shows one image or one album to anyone who holds it (``/s/<token>``).
 
     Only the SHA-256 of the random token is kept, and the password's hash when it has
     one. Revoking deletes the row, so a revoked link is as unknown as one that never
-    existed. Links go with their image and their owner (ON DELETE CASCADE).
+    existed. Links go with their image or album and their owner (ON DELETE CASCADE).
     """
 
     __tablename__ = "share_links"
@@ -272,7 +272,13 @@ class ShareLink(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    image_id: Mapped[int] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"), index=True)
+    # What the link shows: one image, or one album (exactly one of the two is set).
+    image_id: Mapped[int | None] = mapped_column(
+        ForeignKey("images.id", ondelete="CASCADE"), index=True, nullable=True
+    )
+    album_id: Mapped[int | None] = mapped_column(
+        ForeignKey("albums.id", ondelete="CASCADE"), index=True, nullable=True
+    )
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
     allow_download: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -282,7 +288,15 @@ class ShareLink(Base):
     expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     owner: Mapped[User] = relationship(lazy="joined")
-    image: Mapped[Image] = relationship(lazy="joined")
+    image: Mapped[Image | None] = relationship(lazy="joined")
+    album: Mapped[Album | None] = relationship(lazy="joined")
+
+    @property
+    def target_name(self) -> str:
+        """What the link shows, as a list names it: the image's name or the album's title."""
+        if self.image is not None:
+            return self.image.filename
+        return self.album.title if self.album is not None else ""
 
 
 class Album(Base):

@@ -1,7 +1,7 @@
 """Albums and share links in Chromium: the owner shares a private image with a password,
 a person without an account opens the link in a fresh browser, sees and downloads the
-image, the owner revokes the link, and the link shows "nothing here"; an album is made
-and an image added to it from its page. Every page fits a phone's width."""
+image, the owner revokes the link, and the link shows "nothing here"; the same for an
+album made and filled from an image's page. Every page fits a phone's width."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from .helpers import (
+    Tab,
     choose_and_upload,
     expect_uploaded,
     open_image_page,
@@ -23,6 +24,24 @@ from .helpers import (
 pytestmark = pytest.mark.e2e
 
 LINK_PASSWORD = "harbour-view-77"
+
+
+def download_original(visitor: Tab, name: str) -> None:
+    with visitor.page.expect_download() as download:
+        visitor.page.locator("#shared-download").click()
+    assert download.value.suggested_filename == name
+
+
+def revoke_and_see_the_404(owner: Tab, visitor: Tab, path: str) -> None:
+    """The owner revokes their only link; the visitor's next look finds nothing there."""
+    owner.goto("/shared-links")
+    with owner.navigation():
+        owner.page.locator("#link-list").get_by_role("button", name="Revoke").click()
+    expect(owner.page.locator(".alert-success")).to_contain_text("Revoked the link")
+    expect(owner.page.locator("#no-links")).to_be_visible()
+    visitor.expect_http_error(404, path)
+    visitor.goto(path, status=404)
+    expect(visitor.page.locator("main")).to_contain_text("There is nothing at this address.")
 
 
 def test_share_an_image_by_link_then_revoke_it(tab, open_tab, server, tmp_path):
@@ -56,22 +75,12 @@ def test_share_an_image_by_link_then_revoke_it(tab, open_tab, server, tmp_path):
     expect(visitor.page.locator("#shared-image img")).to_have_js_property("complete", True)
     expect(visitor.page.get_by_role("link", name="My Files")).to_have_count(0)
     visitor.assert_fits(390)
-    with visitor.page.expect_download() as download:
-        visitor.page.locator("#shared-download").click()
-    assert download.value.suggested_filename == name
+    download_original(visitor, name)
 
-    tab.goto("/shared-links")
-    with tab.navigation():
-        page.locator("#link-list").get_by_role("button", name="Revoke").click()
-    expect(page.locator(".alert-success")).to_contain_text("Revoked the link")
-    expect(page.locator("#no-links")).to_be_visible()
-
-    visitor.expect_http_error(404, path)
-    visitor.goto(path, status=404)
-    expect(visitor.page.locator("main")).to_contain_text("There is nothing at this address.")
+    revoke_and_see_the_404(tab, visitor, path)
 
 
-def test_make_an_album_and_fill_it(tab, tmp_path):
+def test_make_an_album_fill_it_and_share_it(tab, open_tab, server, tmp_path):
     page = tab.page
     sign_up(tab)
     name = unique("album") + ".png"
@@ -103,3 +112,26 @@ def test_make_an_album_and_fill_it(tab, tmp_path):
     tab.goto("/albums")
     expect(page.locator("#album-list")).to_contain_text("1 image")
     tab.assert_fits(390)
+
+    with tab.navigation():
+        page.locator("#album-list a.album-title").click()
+    page.locator("#share-box summary").click()
+    page.fill("#share-password", LINK_PASSWORD)
+    with tab.navigation():
+        page.locator("#share-form").get_by_role("button", name="Create link").click()
+    path = urlsplit(page.locator("#new-link").input_value()).path
+    expect(page.locator("#link-list")).to_contain_text("Summer by the sea")
+
+    visitor = open_tab(server)
+    visitor.goto(path)
+    visitor.page.fill("#share-password", LINK_PASSWORD)
+    with visitor.navigation():
+        visitor.page.get_by_role("button", name="Open").click()
+    expect(visitor.page.locator("h1")).to_have_text("Summer by the sea")
+    visitor.assert_fits(390)
+    with visitor.navigation():
+        visitor.page.locator("#shared-album-images a.filename").click()
+    expect(visitor.page.locator("h1")).to_have_text(name)
+    visitor.assert_fits(390)
+    download_original(visitor, name)
+    revoke_and_see_the_404(tab, visitor, path)

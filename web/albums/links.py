@@ -1,5 +1,5 @@
-"""Share links: one image shown to anyone who holds its link, for as long as its owner
-decides, and nothing else of theirs.
+"""Share links: one image or one album shown to anyone who holds its link, for as long
+as its owner decides, and nothing else of theirs.
 
 A link is ``/s/<token>``, the token 32 random bytes (256 bits) in URL-safe base64; only
 its SHA-256 is stored (a fast hash is right for a random secret of that size), so the
@@ -7,11 +7,14 @@ full link is shown once, when it is made. A link may expire (1 hour, 1 day, 7 da
 30 days or never), have a password (stored hashed, as account passwords are), refuse
 the original's download, and allow a number of views.
 
-- An unknown token, a revoked link (its row is deleted) and a link whose image is gone
-  answer 404 alike; an expired link or one viewed as often as allowed answers 410.
-- A view is one opening of the link's page (after its password). The browser that
-  opened it may then load the image's bytes for as long as the link lives; the session
-  remembers which links it opened, so a last allowed view still shows its picture.
+- An unknown token, a revoked link (its row is deleted) and a link whose image or album
+  is gone answer 404 alike; an expired link or one viewed as often as allowed answers 410.
+- A view is one browser opening the link (after its password): reloading it and moving
+  between an album's pages count once. That browser may then load the image's bytes, or
+  the album's images and their pages, for as long as the link lives; the session
+  remembers which links it opened, so a last allowed view still shows its pictures. An
+  album's link shows the images the album holds when they are asked for: one taken out
+  of the album is no longer shown.
 - Nothing about a link is cached in a process: every request reads its row, so a
   revoked link stops working at once on every instance.
 """
@@ -28,7 +31,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from ..images.access import NO_SUCH_IMAGE, is_owner
-from ..models import VISIBLE_STATES, Image, ShareLink, User, utcnow
+from ..models import VISIBLE_STATES, Album, AlbumImage, Image, ShareLink, User, utcnow
 from ..rules import BUSY, NotFound, RuleError, backend_failures
 from ..viewers import is_admin
 
@@ -103,6 +106,19 @@ def create(user: User, image: Image, options: Options) -> NewLink:
     """Make a link to ``image``, which must be ``user``'s own (others' are not found)."""
     if not is_owner(user, image) or image.state not in VISIBLE_STATES:
         raise NotFound(NO_SUCH_IMAGE)
+    return _create(user, options, image_id=image.id)
+
+
+def create_for_album(user: User, album: Album, options: Options) -> NewLink:
+    """Make a link to ``album``, which must be ``user``'s own."""
+    if album.owner_id != user.id:
+        raise NotFound("No such album.")
+    return _create(user, options, album_id=album.id)
+
+
+def _create(
+    user: User, options: Options, image_id: int | None = None, album_id: int | None = None
+) -> NewLink:
     token = secrets.token_urlsafe(TOKEN_BYTES)
     now = utcnow()
     session = db.session
@@ -117,7 +133,8 @@ def create(user: User, image: Image, options: Options) -> NewLink:
             )
         link = ShareLink(
             owner_id=user.id,
-            image_id=image.id,
+            image_id=image_id,
+            album_id=album_id,
             token_hash=hash_token(token),
             password_hash=generate_password_hash(options.password) if options.password else None,
             allow_download=options.allow_download,
@@ -137,7 +154,11 @@ def find(token: str) -> ShareLink:
         raise NotFound(NO_SUCH_LINK)  # not a token: no query
     with backend_failures(BUSY):
         link = db.session.scalar(select(ShareLink).where(ShareLink.token_hash == hash_token(token)))
-    if link is None or link.image.state not in VISIBLE_STATES or not link.owner.is_active:
+    if link is None or not link.owner.is_active:
+        raise NotFound(NO_SUCH_LINK)
+    if link.image is not None and link.image.state not in VISIBLE_STATES:
+        raise NotFound(NO_SUCH_LINK)
+    if link.image is None and link.album is None:
         raise NotFound(NO_SUCH_LINK)
     if link.expires_at is not None and link.expires_at <= utcnow():
         raise Gone(EXPIRED)
@@ -191,3 +212,22 @@ def revoke(viewer: User, link_id: int) -> ShareLink:
         db.session.execute(delete(ShareLink).where(ShareLink.id == link.id))
         db.session.commit()
     return link
+
+
+def album_image(link: ShareLink, image_id: int) -> Image:
+    """An image of the album ``link`` shows, while the album holds it (NotFound else)."""
+    if link.album_id is None:
+        raise NotFound(NO_SUCH_IMAGE)
+    with backend_failures(BUSY):
+        image = db.session.scalar(
+            select(Image)
+            .join(AlbumImage, AlbumImage.image_id == Image.id)
+            .where(
+                AlbumImage.album_id == link.album_id,
+                Image.id == image_id,
+                Image.state.in_(VISIBLE_STATES),
+            )
+        )
+    if image is None:
+        raise NotFound(NO_SUCH_IMAGE)
+    return image

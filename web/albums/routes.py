@@ -10,6 +10,8 @@ client address (5 in 15 minutes) and against the link from all addresses (50 an 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import (
     Blueprint,
     current_app,
@@ -29,7 +31,7 @@ from ..errors import render_error
 from ..extensions import limiter
 from ..images import access, serving
 from ..integers import parse_id
-from ..models import ShareLink
+from ..models import Image, ShareLink
 from ..rules import NotFound, RuleError
 from ..security import login_required
 from ..viewers import is_admin
@@ -71,6 +73,11 @@ def _gone(exc: links.Gone):
 def create_image_link(image_id: int) -> tuple[str, int]:
     """Make a link to one of the viewer's images and show it, once."""
     image = access.get_image(image_id, current_user)
+    return _create_link(lambda options: links.create(current_user, image, options))
+
+
+def _create_link(make: Callable[[links.Options], links.NewLink]) -> tuple[str, int]:
+    """Check the share form, make the link with ``make``, show it once."""
     form = request.form
     try:
         options = links.check_options(
@@ -79,11 +86,19 @@ def create_image_link(image_id: int) -> tuple[str, int]:
             form.get("allow_download") == "yes",
             form.get("max_views", ""),
         )
-        made = links.create(current_user, image, options)
+        made = make(options)
     except RuleError as exc:
         return _render_links(error=str(exc)), exc.status
     url = url_for("sharing.shared", token=made.token, _external=True)
     return _render_links(new_link=made.link, new_url=url), 200
+
+
+@bp.route("/albums/<int:album_id>/share", methods=["POST"])
+@login_required
+def create_album_link(album_id: int) -> tuple[str, int]:
+    """Make a link to one of the viewer's albums and show it, once."""
+    album = albums.get_album(album_id, current_user)
+    return _create_link(lambda options: links.create_for_album(current_user, album, options))
 
 
 @bp.route("/shared-links", methods=["GET"])
@@ -96,7 +111,7 @@ def shared_links() -> str:
 @login_required
 def revoke(link_id: int) -> tuple[str, int]:
     link = links.revoke(current_user, link_id)
-    return _render_links(revoked=link.image.filename), 200
+    return _render_links(revoked=link.target_name), 200
 
 
 def _render_links(**shown: object) -> str:
@@ -158,24 +173,53 @@ def shared(token: str) -> str | tuple[str, int] | Response:
         return redirect(url_for("sharing.shared", token=token), code=303)
     if link.password_hash is not None and not _remembers(UNLOCKED, link.id):
         return render_template("sharing/password.html", error=None)
-    links.count_view(link)
-    _remember(OPENED, link.id)
-    return render_template("sharing/shared.html", link=link, image=link.image, token=token)
+    if not _remembers(OPENED, link.id):  # one view per browser
+        links.count_view(link)
+        _remember(OPENED, link.id)
+    if link.album is not None:
+        before = parse_id(request.args.get("before"))
+        shown = albums.page(link.album, before, current_app.config["PAGE_SIZE"])
+        return render_template("sharing/shared_album.html", link=link, token=token, page=shown)
+    return _shared_image(link, token, link.image, None)
+
+
+def _shared_image(link: ShareLink, token: str, image: Image | None, image_id: int | None) -> str:
+    """The page of a shared image: alone, or one of a shared album's (``image_id``)."""
+    if image is None:
+        raise NotFound(access.NO_SUCH_IMAGE)
+    return render_template(
+        "sharing/shared.html",
+        link=link,
+        image=image,
+        token=token,
+        in_album=image_id is not None,
+        thumb_url=url_for("sharing.shared_thumb", token=token, image_id=image_id),
+        file_url=url_for("sharing.shared_file", token=token, image_id=image_id),
+    )
+
+
+@bp.route("/s/<token>/i/<int:image_id>", methods=["GET"])
+def shared_album_image(token: str, image_id: int) -> str:
+    link = _opened(token)
+    return _shared_image(link, token, links.album_image(link, image_id), image_id)
 
 
 @bp.route("/s/<token>/file", methods=["GET"])
-def shared_file(token: str) -> Response:
+@bp.route("/s/<token>/i/<int:image_id>/file", methods=["GET"])
+def shared_file(token: str, image_id: int | None = None) -> Response:
     link = _opened(token)
+    image = _image_of(link, image_id)
     if not link.allow_download:
         return render_error(403, "Download not allowed", links.NO_DOWNLOAD)  # type: ignore[return-value]
     download = request.args.get("download") is not None
-    return serving.image_response(link.image, False, request.if_none_match, download, shared=True)
+    return serving.image_response(image, False, request.if_none_match, download, shared=True)
 
 
 @bp.route("/s/<token>/thumb", methods=["GET"])
-def shared_thumb(token: str) -> Response:
-    link = _opened(token)
-    return serving.image_response(link.image, True, request.if_none_match, False, shared=True)
+@bp.route("/s/<token>/i/<int:image_id>/thumb", methods=["GET"])
+def shared_thumb(token: str, image_id: int | None = None) -> Response:
+    image = _image_of(_opened(token), image_id)
+    return serving.image_response(image, True, request.if_none_match, False, shared=True)
 
 
 def _opened(token: str) -> ShareLink:
@@ -184,6 +228,15 @@ def _opened(token: str) -> ShareLink:
     if not _remembers(OPENED, link.id):
         raise NotFound(links.NO_SUCH_LINK)
     return link
+
+
+def _image_of(link: ShareLink, image_id: int | None) -> Image:
+    """The image a link's bytes are asked for: its own, or one its album holds."""
+    if image_id is not None:
+        return links.album_image(link, image_id)
+    if link.image is None:
+        raise NotFound(access.NO_SUCH_IMAGE)
+    return link.image
 
 
 # --- albums -------------------------------------------------------------------------
