@@ -30,7 +30,7 @@ from .comments.routes import bp as comments_bp
 from .extensions import bootstrap, csrf, db, limiter, login_manager, storage
 from .images.routes import bp as gallery_bp
 from .integers import IdConverter
-from .operations import maintenance, request_log
+from .operations import maintenance, metrics, request_log
 from .operations.routes import bp as operations_bp
 from .sizes import filesize
 
@@ -78,6 +78,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     security.init_app(app)
     request_log.init_app(app)
+    metrics.init_app(app)
     cli.init_app(app)
     app.add_template_filter(filesize, "filesize")
     maintenance.init_app(app)

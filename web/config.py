@@ -8,6 +8,7 @@ SECRET_KEY generated once and kept in DATA_DIR.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import secrets
@@ -72,6 +73,29 @@ def parse_log_format(name: str, value: str) -> str:
     return lowered
 
 
+def parse_networks(name: str, value: str) -> list:
+    """Comma-separated addresses or CIDR networks (``10.0.0.0/8, ::1``)."""
+    networks = []
+    for part in value.split(","):
+        if not part.strip():
+            continue
+        try:
+            networks.append(ipaddress.ip_network(part.strip(), strict=False))
+        except ValueError:
+            raise ConfigError(
+                f"{name} must be addresses or networks such as 10.0.0.0/8, "
+                f"separated by commas; {part.strip()!r} is neither"
+            ) from None
+    return networks
+
+
+def parse_secret(name: str, value: str) -> str:
+    """A secret someone types into another system's settings: long enough not to guess."""
+    if len(value.strip()) < 16:
+        raise ConfigError(f"{name} must be at least 16 characters (a long random value)")
+    return value.strip()
+
+
 # name -> (parser, default). A default of None means "not set".
 SETTINGS: dict[str, tuple[Any, Any]] = {
     "DATA_DIR": (_str, "data"),
@@ -112,6 +136,8 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     "TRUSTED_PROXIES": (lambda n, v: parse_int(n, v, 0), 0),
     "MAINTENANCE_INTERVAL": (lambda n, v: parse_int(n, v, 0), 60),
     "LOG_FORMAT": (parse_log_format, "text"),
+    "METRICS_TOKEN": (parse_secret, None),
+    "METRICS_ALLOW": (parse_networks, []),
 }
 
 

@@ -109,6 +109,9 @@ def init_app(app: Flask) -> None:
     def rule_error(exc: RuleError):
         if isinstance(exc.__cause__, DATABASE_FAILURES):
             g.database_down = True
+        if exc.status == 503:  # counted by the metrics
+            store = isinstance(exc.__cause__, StorageError)
+            g.unavailable = "object store" if store else "database"
         body, status = render_error(exc.status, "Request refused", str(exc))
         headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else {}
         return body, status, headers
@@ -155,6 +158,7 @@ def init_app(app: Flask) -> None:
 
 def unavailable(part: str, exc: Exception):
     """The 503 of a dependency that failed or timed out: nothing was changed, try again."""
+    g.unavailable = part  # counted by the metrics
     log.warning(
         "request %s %s %s: %s unavailable: %s",
         g.get("request_id"),

@@ -4,12 +4,15 @@ Workers and threads follow the number of cores; the timeout leaves room for larg
 uploads on slow links. Override with GUNICORN_WORKERS / GUNICORN_THREADS.
 
 At every start, before any worker runs, the admin named by ADMIN_USERNAME is made
-(``on_starting``).
+(``on_starting``), and the workers' Prometheus counts get an empty directory
+(PROMETHEUS_MULTIPROC_DIR), so that /metrics adds up every worker of this start.
 """
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,8 +36,42 @@ raw_env = [
 ]
 
 
+def metrics_directory() -> Path:
+    """An empty directory for the workers' Prometheus counts: PROMETHEUS_MULTIPROC_DIR
+    when the operator set one (its old count files are removed), else a new directory of
+    this start under the system's temp directory (removed when the server stops)."""
+    chosen = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip()
+    if chosen:
+        path = Path(chosen)
+        path.mkdir(parents=True, exist_ok=True)
+        for old in path.glob("*.db"):
+            old.unlink()
+    else:
+        path = Path(tempfile.mkdtemp(prefix="imgrepo-metrics-"))
+        made_here.append(path)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
+    return path
+
+
+made_here: list[Path] = []  # the metrics directory this start made (the master's own)
+
+
+def on_exit(server) -> None:
+    """Remove the metrics directory this start made for itself."""
+    for path in made_here:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def child_exit(server, worker) -> None:
+    """A worker that ended leaves its counters (they still add up); its live gauges go."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
 def on_starting(server) -> None:
-    """Make the admin named by ADMIN_USERNAME (password ADMIN_PASSWORD, email ADMIN_EMAIL)
+    """Give the workers an empty metrics directory (``metrics_directory``). Make the admin
+    named by ADMIN_USERNAME (password ADMIN_PASSWORD, email ADMIN_EMAIL)
     with ``flask --app web create-admin --from-env``, once per start, in the master before
     the workers start; nothing happens when ADMIN_USERNAME is unset.
 
@@ -44,6 +81,7 @@ def on_starting(server) -> None:
     it fails (a password the sign-up rules refuse, a database without the schema) the
     server does not start, and says why in one line.
     """
+    server.log.info("Prometheus counts of the workers: %s", metrics_directory())
     if workers > 1 and not os.environ.get("REDIS_URL"):
         server.log.info(
             "REDIS_URL is not set: login and API limits are counted in each of the "

@@ -27,7 +27,7 @@ from .. import scratch
 from ..extensions import db
 from ..locks import named_lock
 from ..storage import StorageError
-from . import fsck
+from . import fsck, metrics
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +88,7 @@ def run_once(app: Flask) -> dict[str, Any]:
             db.session.rollback()
             record["result"] = f"failed: {type(exc).__name__}"
     app.extensions["maintenance"] = record
+    metrics.maintenance_round(record)
     return record
 
 
