@@ -21,6 +21,7 @@ from .accounts import sessions
 from .accounts.password_routes import bp as passwords_bp
 from .accounts.routes import account_bp, auth_bp
 from .accounts.token_routes import bp as tokens_bp
+from .accounts.two_factor_routes import bp as two_factor_bp
 from .admin.routes import bp as admin_bp
 from .albums.routes import albums_bp
 from .albums.routes import bp as sharing_bp
@@ -66,6 +67,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         admin_bp,
         account_bp,
         tokens_bp,
+        two_factor_bp,
         passwords_bp,
         api_v1_bp,
         comments_bp,

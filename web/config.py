@@ -110,6 +110,7 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     "USER_BUCKET_PREFIX": (_str, "user-"),
     "MAX_UPLOAD_MB": (lambda n, v: parse_int(n, v, 1), 20),
     "DEFAULT_QUOTA_MB": (lambda n, v: parse_int(n, v, 0), None),
+    "REQUIRE_2FA_FOR_ADMINS": (parse_bool, False),
     "MAX_IMAGE_PIXELS": (lambda n, v: parse_int(n, v, 1), 100_000_000),
     "MAX_TOTAL_PIXELS": (lambda n, v: parse_int(n, v, 1), 250_000_000),
     "MAX_CONCURRENT_DECODES": (lambda n, v: parse_int(n, v, 1), 2),

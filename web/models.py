@@ -100,6 +100,12 @@ class User(UserMixin, Base):
     # neither, DEFAULT_QUOTA_MB applies (see images/quotas.py).
     quota_mb: Mapped[int | None] = mapped_column(Integer, nullable=True, default=None)
     quota_unlimited: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # Two-factor login (accounts/two_factor.py): the TOTP secret, encrypted with a key
+    # derived from SECRET_KEY (set while enabling, before the first code confirms it), and
+    # the last time step a code was accepted for, so that no code works twice.
+    totp_secret: Mapped[str | None] = mapped_column(Text, nullable=True, default=None)
+    totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None)
     # Set with a temporary password: the next login must choose a new password first.
     must_change_password: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=false()
@@ -333,3 +339,14 @@ class AlbumImage(Base):
         ForeignKey("images.id", ondelete="CASCADE"), primary_key=True
     )
     added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RecoveryCode(Base):
+    """One single-use recovery code of a user's two-factor login: only its SHA-256 is
+    kept; using it deletes the row. They go with their user (ON DELETE CASCADE)."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))

@@ -37,3 +37,11 @@ class LoginForm(FlaskForm):
         "Username", filters=[clean_username], validators=[DataRequired(), Length(max=30)]
     )
     password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+
+
+class CodeForm(FlaskForm):
+    """The second step of a login: a 6-digit code from the app, or a recovery code."""
+
+    code = StringField(
+        "Code", filters=[lambda v: (v or "").strip()], validators=[DataRequired(), Length(max=40)]
+    )

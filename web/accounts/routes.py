@@ -5,6 +5,7 @@ How often sign-up and login may be tried is decided in ``throttle``."""
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
@@ -17,14 +18,16 @@ from ..extensions import limiter
 from ..models import User
 from ..rules import NameTaken, RuleError
 from ..security import login_required
-from . import account_page, registration, removal, sessions, throttle
+from . import account_page, registration, removal, sessions, throttle, two_factor
 from .credentials import clean_username
-from .forms import LoginForm, SignupForm
+from .forms import CodeForm, LoginForm, SignupForm
 
 auth_bp = Blueprint("auth", __name__, template_folder="templates")
 account_bp = Blueprint("account", __name__, template_folder="templates")
 
 LOGIN_FAILED = "Invalid username or password."
+PENDING_LOGIN = "pending_login"
+PENDING_LOGIN_SECONDS = 300
 
 
 def _login_failed(_response: Response) -> bool:
@@ -36,6 +39,11 @@ def _client() -> str:
 
 
 def _username() -> str:
+    """Whose login is tried: the form's username, or at the second step the account whose
+    password was right (so that wrong codes count as that account's failed logins)."""
+    if request.endpoint == "auth.login_code":
+        pending = _pending_login()
+        return pending["name"] if pending else ""
     return clean_username(request.form.get("username")).lower()[:30]
 
 
@@ -78,29 +86,36 @@ def signin() -> str | Response:
     return render_template("auth/signin.html", form=form)
 
 
-@auth_bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(
+# The failed-login limits, shared by both steps of a login: a wrong code of the second
+# step counts like a wrong password.
+_per_address = limiter.shared_limit(
     throttle.LOGIN_PER_ADDRESS,
+    scope="login-address",
     methods=["POST"],
     key_func=_client,
     deduct_when=_login_failed,
-    scope="login-address",
 )
-@limiter.limit(
+_per_username_at_address = limiter.shared_limit(
     throttle.LOGIN_PER_USERNAME_AT_ADDRESS,
+    scope="login-user-address",
     methods=["POST"],
     key_func=_username_at_client_key,
     deduct_when=_login_failed,
-    scope="login-user-address",
 )
-@limiter.limit(
+_per_username = limiter.shared_limit(
     throttle.LOGIN_PER_USERNAME,
+    scope="login-user",
     methods=["POST"],
     key_func=_username_key,
     deduct_when=_login_failed,
     exempt_when=_owner_address,
-    scope="login-user",
 )
+
+
+@auth_bp.route("/login", methods=["GET", "POST"])
+@_per_address
+@_per_username_at_address
+@_per_username
 def login() -> str | Response:
     form = LoginForm()
     if form.validate_on_submit():
@@ -108,11 +123,73 @@ def login() -> str | Response:
         if user is None:
             g.login_failed = True
             form.form_errors.append(LOGIN_FAILED)
+        elif two_factor.is_enabled(user):
+            # Not signed in yet: the second step asks for a code first.
+            session.clear()
+            session[PENDING_LOGIN] = {
+                "uid": user.id,
+                "name": user.username_key,
+                "at": int(time.time()),
+                "next": _safe_next(request.args.get("next")),
+            }
+            return redirect(url_for("auth.login_code"), code=303)
         else:
-            _start_session(user)
-            throttle.remember_address(user.username_key, _client())
-            return redirect(_safe_next(request.args.get("next")) or url_for("gallery.myfiles"))
+            return _finish_login(user, _safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form)
+
+
+def _finish_login(user: User, target: str | None) -> Response:
+    _start_session(user)
+    throttle.remember_address(user.username_key, _client())
+    return redirect(target or url_for("gallery.myfiles"))
+
+
+def _pending_login() -> dict | None:
+    """The login waiting for its code (a right password less than 5 minutes ago)."""
+    pending = session.get(PENDING_LOGIN)
+    if not isinstance(pending, dict) or not isinstance(pending.get("at"), int):
+        return None
+    if time.time() - pending["at"] > PENDING_LOGIN_SECONDS:
+        return None
+    return pending
+
+
+@auth_bp.route("/login/code", methods=["GET", "POST"])
+@_per_address
+@_per_username_at_address
+@_per_username
+def login_code() -> str | Response | tuple[str, int]:
+    """The second step of a login with two-factor on: a code from the app, or a
+    recovery code. The session is signed in only when it is right."""
+    pending = _pending_login()
+    user = two_factor.pending_user(pending["uid"]) if pending else None
+    if user is None or not two_factor.is_enabled(user):
+        session.pop(PENDING_LOGIN, None)
+        flash(
+            "Log in with your username and password first (a code is asked within 5 minutes).",
+            "info",
+        )
+        return redirect(url_for("auth.login"), code=303)
+    form = CodeForm()
+    if not form.validate_on_submit():
+        return render_template("auth/login_code.html", form=form), 400 if form.errors else 200
+    if not two_factor.check_code(user, form.code.data):
+        g.login_failed = True
+        form.code.errors.append(two_factor.WRONG_CODE)
+        return render_template("auth/login_code.html", form=form), 400
+    left = two_factor.recovery_codes_left(user)
+    response = _finish_login(user, pending.get("next"))
+    if left < two_factor.RECOVERY_CODES and not _looks_like_totp(form.code.data):
+        flash(
+            f"You used a recovery code; {left} left. Make new ones by turning two-factor "
+            "login off and on again on your account page.",
+            "warning",
+        )
+    return response
+
+
+def _looks_like_totp(code: str) -> bool:
+    return len("".join(code.split())) == 6
 
 
 def _safe_next(target: str | None) -> str | None:

@@ -26,7 +26,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from .. import audit as audit_log
-from ..accounts import passwords, roles, tokens
+from ..accounts import passwords, roles, tokens, two_factor
 from ..accounts.registration import get_user
 from ..images import quotas
 from ..images.access import get_image
@@ -42,13 +42,17 @@ bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="template
 
 
 @bp.before_app_request
-def _hide_from_non_admins() -> None:
+def _hide_from_non_admins() -> Response | None:
     """404 for anything under /admin unless an admin asks (any method, any sub-path)."""
     prefix = bp.url_prefix or "/admin"
     if (request.path == prefix or request.path.startswith(prefix + "/")) and not is_admin(
         current_user
     ):
         abort(404)
+    if request.path.startswith(prefix) and two_factor.required_first(current_user):
+        flash("Turn on two-factor login before you use the admin panel.", "info")
+        return redirect(url_for("two_factor.page"))
+    return None
 
 
 def admin_required(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -118,6 +122,19 @@ def set_quota(user_id: int) -> Response | tuple[str, int]:
     except RuleError as exc:
         return _render_user(person, str(exc)), exc.status
     flash(f"The storage quota of {person.username} is saved.", "success")
+    return redirect(url_for("admin.user", user_id=person.id), code=303)
+
+
+@bp.route("/users/<int:user_id>/two-factor/reset", methods=["POST"])
+@admin_required
+def reset_two_factor(user_id: int) -> Response:
+    person = get_user(user_id)
+    if two_factor.reset(current_user, person):
+        flash(
+            f"Two-factor login of {person.username} is off; they can turn it on again.", "success"
+        )
+    else:
+        flash(f"{person.username} has no two-factor login to reset.", "info")
     return redirect(url_for("admin.user", user_id=person.id), code=303)
 
 
