@@ -353,3 +353,11 @@ class SilentServer:
         self.sock.close()
         for conn in self.accepted:
             conn.close()
+
+
+def signed_in_admin(app: Flask, username: str = "boss") -> FlaskClient:
+    """A new admin and a browser of theirs, logged in."""
+    make_user(app, username, is_admin=True)
+    client = app.test_client()
+    login(client, username)
+    return client

@@ -6,7 +6,16 @@ import re
 
 import pytest
 
-from tests.helpers import PASSWORD, audit_rows, login, make_user, settings, signed_in, user_id
+from tests.helpers import (
+    PASSWORD,
+    audit_rows,
+    login,
+    make_user,
+    settings,
+    signed_in,
+    signed_in_admin,
+    user_id,
+)
 from web.accounts import passwords
 from web.extensions import db
 from web.models import User
@@ -147,10 +156,7 @@ TEMPORARY = re.compile(r"[a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4}")
 
 @pytest.fixture
 def boss(app):
-    make_user(app, "boss", is_admin=True)
-    client = app.test_client()
-    login(client, "boss")
-    return client
+    return signed_in_admin(app)
 
 
 def log_in_with(app, password: str):

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from email_validator import EmailNotValidError, validate_email
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy.exc import OperationalError
@@ -37,6 +38,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(load_examples)
     app.cli.add_command(create_admin)
     app.cli.add_command(set_password)
+    app.cli.add_command(create_user)
 
 
 @click.command("upgrade-db")
@@ -206,4 +208,28 @@ def set_password(username: str) -> None:
     click.echo(
         f"Temporary password of {user.username}: {temporary}\n"
         "They must choose a new password when they next log in."
+    )
+
+
+@click.command("create-user")
+@with_appcontext
+@needs_schema
+@click.argument("username")
+@click.argument("email")
+@click.option("--name", default="", help="Display name (default: the username).")
+def create_user(username: str, email: str, name: str) -> None:
+    """Make an account for USERNAME (whatever REGISTRATION says) with a temporary password,
+    printed once: they choose their own when they first log in."""
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError:
+        raise click.ClickException("Enter a valid email address.") from None
+    try:
+        user = register(name or username, username, email, secrets.token_urlsafe(24))
+    except RuleError as exc:
+        raise click.ClickException(str(exc)) from None
+    temporary = set_temporary(None, user)
+    click.echo(
+        f"Created {user.username}. Temporary password: {temporary}\n"
+        "They must choose a new password when they first log in."
     )

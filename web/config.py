@@ -65,6 +65,14 @@ def _str(name: str, value: str) -> str:
     return value
 
 
+def parse_registration(name: str, value: str) -> str:
+    """Who may sign up: open, invite or closed."""
+    lowered = value.strip().lower()
+    if lowered not in ("open", "invite", "closed"):
+        raise ConfigError(f"{name} must be open, invite or closed, not {value!r}")
+    return lowered
+
+
 def parse_log_format(name: str, value: str) -> str:
     """How request lines are written: ``text`` for people, ``json`` for log collectors."""
     lowered = value.strip().lower()
@@ -126,6 +134,7 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     "TRASH_DAYS": (lambda n, v: parse_int(n, v, 0), 30),
     "DB_POOL_SIZE": (lambda n, v: parse_int(n, v, 1), 5),
     "SESSION_DAYS": (lambda n, v: parse_int(n, v, 1), 14),
+    "REGISTRATION": (parse_registration, "open"),
     "THUMB_CACHE_MB": (lambda n, v: parse_int(n, v, 0), 64),
     "API_RATE_LIMIT": (parse_rate_limit, "600 per minute"),
     # Deadlines, in seconds (see the README's "Operations" section).

@@ -350,3 +350,42 @@ class RecoveryCode(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     code_hash: Mapped[str] = mapped_column(String(64))
+
+
+class Invitation(Base):
+    """An invitation to sign up while REGISTRATION is ``invite``: a link holding a random
+    token (only its SHA-256 is kept), optionally for one email address, valid until
+    ``expires_at`` (None: until revoked) for ``max_uses`` sign-ups."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    max_uses: Mapped[int] = mapped_column(Integer)
+    uses: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_by: Mapped[str] = mapped_column(String(30))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    redemptions: Mapped[list[InvitationUse]] = relationship(
+        lazy="selectin", order_by="InvitationUse.id"
+    )
+
+
+class InvitationUse(Base):
+    """One sign-up made with an invitation: who (a copy of the name outlives the account)
+    and when."""
+
+    __tablename__ = "invitation_uses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invitation_id: Mapped[int] = mapped_column(
+        ForeignKey("invitations.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    username: Mapped[str] = mapped_column(String(30))
+    used_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

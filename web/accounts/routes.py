@@ -18,7 +18,7 @@ from ..extensions import limiter
 from ..models import User
 from ..rules import NameTaken, RuleError
 from ..security import login_required
-from . import account_page, registration, removal, sessions, throttle, two_factor
+from . import account_page, invitations, registration, removal, sessions, throttle, two_factor
 from .credentials import clean_username
 from .forms import CodeForm, LoginForm, SignupForm
 
@@ -70,20 +70,38 @@ def _start_session(user: User) -> None:
 
 @auth_bp.route("/signin", methods=["GET", "POST"])
 @limiter.limit(throttle.SIGNUP_PER_ADDRESS, methods=["POST"], key_func=_client, scope="signup")
-def signin() -> str | Response:
+def signin() -> str | Response | tuple[str, int]:
+    """Sign-up as REGISTRATION allows (see ``invitations``); when it does not, the page
+    says why (200 to a visit, 403 to a form sent anyway)."""
+    token = request.args.get("invite")
+    try:
+        invitation = invitations.check(token)
+    except invitations.SignupRefused as exc:
+        return _signup_refused(exc)
     form = SignupForm()
+    if invitation is not None and invitation.email and not form.email.data:
+        form.email.data = invitation.email
     if form.validate_on_submit():
         try:
-            user = registration.register(
-                form.name.data, form.username.data, form.email.data, form.password.data
+            user = invitations.sign_up(
+                token, form.name.data, form.username.data, form.email.data, form.password.data
             )
         except NameTaken as exc:
             form.username.errors.append(str(exc))
+        except invitations.OtherEmail as exc:
+            form.email.errors.append(str(exc))
+        except invitations.SignupRefused as exc:
+            return _signup_refused(exc)
         else:
             _start_session(user)
             flash(f"Welcome, {user.name}! Your account is ready.", "success")
             return redirect(url_for("gallery.myfiles"))
-    return render_template("auth/signin.html", form=form)
+    return render_template("auth/signin.html", form=form, invite=token if invitation else None)
+
+
+def _signup_refused(exc: RuleError) -> tuple[str, int]:
+    status = 200 if request.method == "GET" else exc.status
+    return render_template("auth/signin.html", form=None, refused=str(exc)), status
 
 
 # The failed-login limits, shared by both steps of a login: a wrong code of the second

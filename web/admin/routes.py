@@ -26,7 +26,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from .. import audit as audit_log
-from ..accounts import passwords, roles, tokens, two_factor
+from ..accounts import invitations, passwords, roles, tokens, two_factor
 from ..accounts.registration import get_user
 from ..images import quotas
 from ..images.access import get_image
@@ -243,3 +243,36 @@ def reset() -> tuple[str, int] | Response:
             "warning",
         )
     return _back_to_users()
+
+
+@bp.route("/invitations", methods=["GET", "POST"])
+@admin_required
+def invitations_page() -> tuple[str, int]:
+    """The invitations, and the form that makes one (its link is shown once)."""
+    made, error, status = None, None, 200
+    if request.method == "POST":
+        form = request.form
+        try:
+            made = invitations.create(
+                current_user, form.get("email", ""), form.get("days", ""), form.get("uses", "")
+            )
+        except RuleError as exc:
+            error, status = str(exc), exc.status
+    link = url_for("auth.signin", invite=made.token, _external=True) if made else None
+    page = render_template(
+        "admin/invitations.html",
+        mode=invitations.mode(),
+        items=[(i, invitations.status(i)) for i in invitations.all_invitations()],
+        link=link,
+        error=error,
+        form=request.form if error else {},
+    )
+    return page, status
+
+
+@bp.route("/invitations/<int:invitation_id>/revoke", methods=["POST"])
+@admin_required
+def revoke_invitation(invitation_id: int) -> Response:
+    invitation = invitations.revoke(current_user, invitation_id)
+    flash(f"Revoked invitation {invitation.id}. Its link no longer works.", "success")
+    return redirect(url_for("admin.invitations_page"), code=303)
