@@ -7,6 +7,7 @@ import functools
 import json
 import os
 import secrets
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from .extensions import db
 from .images.naming import ensure_public_bucket
 from .images.upload import upload
 from .models import PUBLIC
+from .operations import backup
 from .operations import fsck as fsck_module
 from .rules import RuleError
 
@@ -38,6 +40,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(load_examples)
     app.cli.add_command(create_admin)
     app.cli.add_command(set_password)
+    app.cli.add_command(export_snapshot)
+    app.cli.add_command(import_snapshot)
     app.cli.add_command(create_user)
 
 
@@ -122,6 +126,53 @@ def fsck(dry_run: bool, grace_minutes: int | None, as_json: bool) -> None:
             click.echo(f"  FAILED: {line}")
     if report.failed:
         raise SystemExit(1)
+
+
+def _progress_bar(label: str, items: list):
+    """Show a progress bar on standard error while ``items`` are worked through."""
+    with click.progressbar(items, label=f"{label:8}", file=sys.stderr) as bar:
+        yield from bar
+
+
+@click.command("export")
+@with_appcontext
+@needs_schema
+@click.argument("dest", type=click.Path(path_type=Path))
+def export_snapshot(dest: Path) -> None:
+    """Write every row and every object, with a manifest of SHA-256s, to DEST (a new
+    directory, or a file ending in .tar); the app may keep serving meanwhile."""
+    try:
+        summary = backup.export(dest, progress=_progress_bar)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(_summary("exported to", dest, summary))
+
+
+@click.command("import")
+@with_appcontext
+@needs_schema
+@click.argument("src", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Delete the rows the target holds first.")
+def import_snapshot(src: Path, force: bool) -> None:
+    """Load a snapshot made by `export` (a directory or a .tar) into this repository,
+    on whichever backend it is configured; it must be empty unless --force."""
+    try:
+        summary = backup.load(src, force=force, progress=_progress_bar)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    ensure_public_bucket()
+    click.echo(_summary("imported from", src, summary))
+
+
+def _summary(done: str, where: Path, summary: backup.Summary) -> str:
+    counts = ", ".join(f"{n} {name}" for name, n in summary.rows.items() if n)
+    text = f"{done} {where}: {counts or 'no rows'}; {summary.objects} objects"
+    if summary.left_out:
+        text += (
+            f"; left out {len(summary.left_out)} image(s) deleted or moved while exporting "
+            f"(ids {', '.join(map(str, summary.left_out))})"
+        )
+    return text
 
 
 @click.command("load-examples")
