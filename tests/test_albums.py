@@ -78,6 +78,7 @@ def test_the_cover_is_chosen_among_the_albums_images(app):
         ("   ", "", "Give the album a title."),
         ("t" * 101, "", "The title can have at most 100 characters."),
         ("Fine", "d" * 2001, "The description can have at most 2000 characters."),
+        ("Bad\x01", "", "The title and description must be text without control characters."),
     ],
 )
 def test_bad_album_text_is_refused(app, title, description, message):

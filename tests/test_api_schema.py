@@ -61,7 +61,7 @@ def world(app) -> dict:
 def test_every_operation_matches_the_document(app, world):
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 8
+    assert len(operations) == 19
     for operation in operations:
         check_operation(operation, world)
 

@@ -249,6 +249,7 @@ def test_gps_is_removed_from_originals_served_by_link(keep_gps, app, visibility)
         ({"max_views": "ten"}, "The number of views must be a whole number from 1 to 1000000."),
         ({"max_views": "99999999999"}, "The number of views must be a whole number"),
         ({"password": "p" * 201}, "The password can have at most 200 characters."),
+        ({"password": "p\x00"}, "The password must be text without control characters."),
     ],
 )
 def test_bad_link_options_are_refused(app, fields, message):

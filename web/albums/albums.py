@@ -42,6 +42,8 @@ def check_text(title: str, description: str) -> tuple[str, str | None]:
     """A title and description from a form; RuleError (nothing changed) when not valid."""
     title = " ".join((title or "").split())
     description = (description or "").strip()
+    if not _storable(title) or not _storable(description):
+        raise RuleError("The title and description must be text without control characters.")
     if not title:
         raise RuleError("Give the album a title.")
     if len(title) > MAX_TITLE:
@@ -49,6 +51,15 @@ def check_text(title: str, description: str) -> tuple[str, str | None]:
     if len(description) > MAX_DESCRIPTION:
         raise RuleError(f"The description can have at most {MAX_DESCRIPTION} characters.")
     return title, description or None
+
+
+def _storable(text: str) -> bool:
+    """Text every database keeps as it is: UTF-8 without control characters (but lines)."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:  # a lone surrogate, which JSON allows
+        return False
+    return all(ch.isprintable() or ch in "\n\r\t" for ch in text)
 
 
 def create(user: User, title: str, description: str = "") -> Album:
@@ -118,6 +129,13 @@ def albums_of(user: User) -> list[Summary]:
             ).all()
         )
         return [Summary(a, counts.get(a.id, 0), cover(a)) for a in rows]
+
+
+def image_count(album: Album) -> int:
+    """How many of the album's images are shown."""
+    stmt = _visible_images().where(AlbumImage.album_id == album.id)
+    with backend_failures(BUSY):
+        return db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
 
 
 def update(album: Album, title: str, description: str, cover_id: int | None) -> Album:

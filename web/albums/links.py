@@ -91,6 +91,8 @@ def check_options(expiry: str, password: str, allow_download: bool, max_views: s
     """The options of a link from a form; RuleError (nothing made) when one is not valid."""
     if expiry not in EXPIRIES:
         raise RuleError("Choose when the link expires from the list.")
+    if not password.isprintable() or not _encodable(password):
+        raise RuleError("The password must be text without control characters.")
     if len(password) > MAX_PASSWORD:
         raise RuleError(f"The password can have at most {MAX_PASSWORD} characters.")
     views = None
@@ -100,6 +102,14 @@ def check_options(expiry: str, password: str, allow_download: bool, max_views: s
             raise RuleError(f"The number of views must be a whole number from 1 to {MAX_VIEWS}.")
         views = int(text)
     return Options(EXPIRIES[expiry], password or None, allow_download, views)
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:  # a lone surrogate, which JSON allows
+        return False
+    return True
 
 
 def create(user: User, image: Image, options: Options) -> NewLink:

@@ -5,7 +5,7 @@ dialect of OpenAPI 3.1)."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -118,6 +118,95 @@ class ImagePatch(BaseModel):
 
     filename: str | None = Field(None, min_length=1, max_length=255)
     visibility: Visibility | None = None
+
+
+class AlbumItem(BaseModel):
+    id: int
+    title: str
+    description: str | None
+    cover_image_id: int | None = Field(description="The cover; null: the newest image.")
+    image_count: int
+    created_at: dt.datetime = Field(description="ISO 8601, UTC.")
+
+
+class AlbumList(BaseModel):
+    items: list[AlbumItem] = Field(description="Your albums, newest first.")
+
+
+class AlbumCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=100)
+    description: str = Field("", max_length=2000)
+
+
+class AlbumPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = Field(None, min_length=1, max_length=100)
+    description: str | None = Field(None, max_length=2000)
+    cover_image_id: int | None = Field(
+        None, ge=0, le=2**63 - 1, description="One of the album's images; null: the newest."
+    )
+
+
+class AlbumImageIds(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    image_ids: list[Annotated[int, Field(ge=0, le=2**63 - 1)]] = Field(
+        min_length=1, max_length=1000, description="Your own images."
+    )
+
+
+class AlbumImagesQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    limit: int = Field(50, ge=1, le=200)
+    before: int | None = Field(
+        None, ge=0, le=2**63 - 1, description="From `next_before`: the next (older) page."
+    )
+
+
+class AlbumImagePage(BaseModel):
+    items: list[ImageItem] = Field(description="The album's images, newest first.")
+    next_before: int | None = Field(description="Pass as `before` for the next page; null: done.")
+
+
+class ShareCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    image_id: int | None = Field(None, ge=0, le=2**63 - 1, description="Share this image…")
+    album_id: int | None = Field(None, ge=0, le=2**63 - 1, description="…or this album.")
+    expires_in: int | None = Field(
+        None, ge=60, le=3650 * 86400, description="Seconds until it expires; null: never."
+    )
+    password: str | None = Field(None, min_length=1, max_length=200)
+    allow_download: bool = True
+    max_views: int | None = Field(None, ge=1, le=1_000_000)
+
+
+class ShareItem(BaseModel):
+    id: int
+    image_id: int | None
+    album_id: int | None
+    target: str = Field(description="The image's name or the album's title.")
+    owner: str
+    created_at: dt.datetime
+    expires_at: dt.datetime | None
+    views: int
+    max_views: int | None
+    has_password: bool
+    allow_download: bool
+
+
+class NewShare(ShareItem):
+    url: str = Field(description="The link; shown only now (only its hash is kept).")
+
+
+class ShareList(BaseModel):
+    items: list[ShareItem] = Field(
+        description="Your links (everyone's for an admin), newest first."
+    )
 
 
 Problem.model_rebuild()
