@@ -122,10 +122,56 @@ def test_a_recovery_code_logs_in_once(app):
 
 def test_the_code_step_without_a_right_password_sends_back_to_the_login(app):
     client = app.test_client()
-    response = client.get("/login/code")
-    assert response.status_code == 303 and response.headers["Location"] == "/login"
+    response = client.get("/login/code", follow_redirects=True)
+    assert response.request.path == "/login"
+    assert "Log in with your username and password first" in text_of(response)
     client.post("/login/code", data={"code": "123456"})
     assert client.get("/myfiles").status_code == 302  # still not signed in
+
+
+def test_the_code_must_follow_the_password_within_five_minutes(app):
+    client, secret, _codes = signed_in_with_2fa(app)
+    password_step(client)
+    with client.session_transaction() as session:
+        pending = session["pending_login"]
+        session["pending_login"] = {**pending, "at": pending["at"] - 301}
+    response = client.post("/login/code", data={"code": code(secret, 30)})
+    assert response.status_code == 303 and response.headers["Location"] == "/login"
+    assert client.get("/myfiles").status_code == 302
+
+
+def test_enabling_twice_or_disabling_when_off_says_so(app):
+    make_user(app, "alice")
+    client = app.test_client()
+    login(client, "alice")
+    off = client.post("/account/two-factor/disable", data={"password": PASSWORD, "code": "1"})
+    assert off.status_code == 400 and "Two-factor login is off already." in text_of(off)
+    secret, _codes = enable(client)
+    again = client.post("/account/two-factor/enable", data={"code": code(secret, 30)})
+    assert again.status_code == 400 and "Two-factor login is already on." in text_of(again)
+
+
+def test_a_key_unreadable_while_enabling_starts_again(app):
+    make_user(app, "alice")
+    client = app.test_client()
+    login(client, "alice")
+    secret = secret_on_page(client)
+    app.config["SECRET_KEY"] = "another-long-secret-key-for-this-test-only"
+    login(client, "alice")  # the old session cookie is not valid under the new key
+    response = client.post("/account/two-factor/enable", data={"code": code(secret)})
+    assert response.status_code == 400
+    assert "Start again: scan the new code below with your app." in text_of(response)
+    assert secret_on_page(client) != secret
+
+
+def test_wrong_disabling_attempts_are_limited(limited, app):
+    make_user(app, "alice")
+    client = app.test_client()
+    login(client, "alice")
+    enable(client)
+    data = {"password": PASSWORD, "code": "000000"}
+    statuses = [client.post("/account/two-factor/disable", data=data).status_code for _ in range(6)]
+    assert statuses == [400] * 5 + [429]
 
 
 def test_wrong_codes_count_as_failed_logins(limited, app):
@@ -193,6 +239,8 @@ def test_admins_must_enable_it_first_when_required(required, app):
     login(admin, "boss")
     response = admin.get("/admin")
     assert response.status_code == 302 and response.headers["Location"] == "/account/two-factor"
+    shown = admin.get("/admin/audit", follow_redirects=True)
+    assert "Turn on two-factor login before you use the admin panel." in text_of(shown)
     assert "Administrators must turn on two-factor login" in text_of(
         admin.get("/account/two-factor")
     )

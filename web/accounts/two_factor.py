@@ -150,9 +150,9 @@ def enable(user: User, code: str) -> list[str]:
         raise WrongCode(WRONG_CODE)
     codes = [_recovery_code() for _ in range(RECOVERY_CODES)]
     with backend_failures(BUSY):
-        if not _accept_step(user.id, step):
+        if not _accept_step(user.id, step):  # used by a request at the same moment
             db.session.rollback()
-            raise WrongCode("That code was used already. Wait for the next one.")
+            raise WrongCode(WRONG_CODE)
         db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
         db.session.add_all(RecoveryCode(user_id=user.id, code_hash=_hash(c)) for c in codes)
         db.session.execute(update(User).where(User.id == user.id).values(totp_enabled=True))

@@ -43,13 +43,14 @@ bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="template
 
 @bp.before_app_request
 def _hide_from_non_admins() -> Response | None:
-    """404 for anything under /admin unless an admin asks (any method, any sub-path)."""
+    """404 for anything under /admin unless an admin asks (any method, any sub-path); an
+    admin who must turn on two-factor login first (REQUIRE_2FA_FOR_ADMINS) is sent to do so."""
     prefix = bp.url_prefix or "/admin"
-    if (request.path == prefix or request.path.startswith(prefix + "/")) and not is_admin(
-        current_user
-    ):
+    if not (request.path == prefix or request.path.startswith(prefix + "/")):
+        return None
+    if not is_admin(current_user):
         abort(404)
-    if request.path.startswith(prefix) and two_factor.required_first(current_user):
+    if two_factor.required_first(current_user):
         flash("Turn on two-factor login before you use the admin panel.", "info")
         return redirect(url_for("two_factor.page"))
     return None
