@@ -181,6 +181,12 @@ def test_the_api_refuses_an_upload_over_the_quota_with_a_problem_413(no_space_de
     assert image_rows(app) == [] and objects(app) == set()
 
 
+def test_the_api_document_says_that_413_can_be_the_quota(app):
+    document = app.test_client().get("/api/v1/openapi.json").json
+    refused = document["paths"]["/api/v1/images"]["post"]["responses"]["413"]["description"]
+    assert "or a file would go over the storage quota; nothing was stored" in refused
+
+
 def test_the_upload_pages_endpoint_refuses_it_with_413_json(no_space_default, app):
     make_user(app, "alice")
     client = app.test_client()

@@ -151,7 +151,11 @@ def list_images(caller: auth.Caller, query: ListQuery) -> Response:
         207: ("Some files were stored, some refused: see `errors`.", UploadResult),
         403: READ_ONLY,
         409: ("The name is taken (a single file).", Problem),
-        413: ("The upload is larger than the limit; nothing was stored.", Problem),
+        413: (
+            "The upload is larger than the limit, or a file would go over the storage "
+            "quota; nothing was stored.",
+            Problem,
+        ),
     },
     tags=IMAGE_TAGS,
 )
