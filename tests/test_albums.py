@@ -174,3 +174,14 @@ def test_album_pages_are_paged(app, config):
     assert found and f"/image/{ids[0]}/thumb" not in first_page
     second_page = owner.get(found[1]).get_data(as_text=True)
     assert f"/image/{ids[0]}/thumb" in second_page
+
+
+def test_the_gallery_adds_the_selected_images_to_an_album(app):
+    owner, (first, second) = owner_with_images(app)
+    assert 'id="add-selected"' not in owner.get("/myfiles").get_data(as_text=True)
+    album_id = make_album(owner, "Best")
+    page = owner.get("/myfiles").get_data(as_text=True)
+    assert 'id="add-selected"' in page and "Best" in page
+    response = add(owner, album_id, first, second)  # what the gallery's button sends
+    assert response.headers["Location"] == f"/albums/{album_id}"
+    assert "Added 2 images" in " ".join(flashes(owner.get(response.headers["Location"])))

@@ -208,12 +208,20 @@ def remove_images(album: Album, image_ids: list[int]) -> int:
     return result.rowcount  # type: ignore[attr-defined]
 
 
+def titles(user: User) -> list[Album]:
+    """The user's albums by title (for the gallery's "add selected to album")."""
+    with backend_failures(BUSY):
+        return list(
+            db.session.scalars(
+                select(Album).where(Album.owner_id == user.id).order_by(Album.title, Album.id)
+            )
+        )
+
+
 def albums_holding(user: User, image: Image) -> tuple[list[Album], list[Album]]:
     """The user's albums that hold ``image``, and those that do not (for the image page)."""
+    mine = titles(user)
     with backend_failures(BUSY):
-        mine = list(
-            db.session.scalars(select(Album).where(Album.owner_id == user.id).order_by(Album.title))
-        )
         holding = set(
             db.session.scalars(select(AlbumImage.album_id).where(AlbumImage.image_id == image.id))
         )

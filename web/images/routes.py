@@ -20,6 +20,7 @@ from flask import (
 from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 
+from ..albums import albums
 from ..comments import threads
 from ..integers import parse_id
 from ..models import PUBLIC_SCOPE, VISIBILITIES, Image
@@ -107,6 +108,7 @@ def _gallery_pages() -> dict:
     return {
         "public": public,
         "private": private,
+        "albums": albums.titles(current_user),
         "count": standing.count,
         "used": standing.used,
         "standing": standing,

@@ -16,6 +16,7 @@
     });
   }
   form.addEventListener("submit", function (event) {
+    if (event.submitter && event.submitter.hasAttribute("data-no-confirm")) { return; }
     var chosen = boxes().filter(function (box) { return box.checked; }).length;
     if (chosen === 0) {
       event.preventDefault();
