@@ -65,6 +65,14 @@ def _str(name: str, value: str) -> str:
     return value
 
 
+def parse_mail_tls(name: str, value: str) -> str:
+    """How mail is sent: none (plain), starttls or ssl."""
+    lowered = value.strip().lower()
+    if lowered not in ("none", "starttls", "ssl"):
+        raise ConfigError(f"{name} must be none, starttls or ssl, not {value!r}")
+    return lowered
+
+
 def parse_registration(name: str, value: str) -> str:
     """Who may sign up: open, invite or closed."""
     lowered = value.strip().lower()
@@ -135,6 +143,15 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     "DB_POOL_SIZE": (lambda n, v: parse_int(n, v, 1), 5),
     "SESSION_DAYS": (lambda n, v: parse_int(n, v, 1), 14),
     "REGISTRATION": (parse_registration, "open"),
+    # Mail, for forgotten passwords (see the README's "Forgotten passwords").
+    "MAIL_SERVER": (_str, None),
+    "MAIL_PORT": (lambda n, v: parse_int(n, v, 1), None),
+    "MAIL_USERNAME": (_str, None),
+    "MAIL_PASSWORD": (_str, None),
+    "MAIL_TLS": (parse_mail_tls, "starttls"),
+    "MAIL_FROM": (_str, None),
+    "PUBLIC_URL": (_str, None),
+    "PASSWORD_RESET_HOURS": (lambda n, v: parse_int(n, v, 1), 1),
     "THUMB_CACHE_MB": (lambda n, v: parse_int(n, v, 0), 64),
     "API_RATE_LIMIT": (parse_rate_limit, "600 per minute"),
     # Deadlines, in seconds (see the README's "Operations" section).
@@ -178,6 +195,16 @@ def finish(config: dict[str, Any]) -> dict[str, Any]:
                 "environment of every instance"
             )
         config["SECRET_KEY"] = _stored_secret_key(data_dir)
+    if config.get("MAIL_SERVER"):
+        # Links in mail come from PUBLIC_URL, never from a request's Host header, which
+        # whoever asks for a reset could forge.
+        if not config.get("MAIL_FROM") or not config.get("PUBLIC_URL"):
+            raise ConfigError("MAIL_SERVER is set: MAIL_FROM and PUBLIC_URL must be set too")
+        if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", config["PUBLIC_URL"]):
+            raise ConfigError(
+                f"PUBLIC_URL must be the site's address such as https://photos.example.org, "
+                f"not {config['PUBLIC_URL']!r}"
+            )
     config["STORAGE"] = "s3" if config.get("S3_ENDPOINT") else "file"
     if config["STORAGE"] == "s3" and not (
         config.get("S3_ACCESS_KEY") and config.get("S3_SECRET_KEY")

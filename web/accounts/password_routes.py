@@ -1,17 +1,28 @@
-"""Views of the account page that change the account itself: the password, the name and
-the email. Errors show the account page again with the form's message; the rules live in
-``passwords``."""
+"""Views that change what identifies an account: the password, name and email on the
+account page (errors show the page again with the form's message), the new password
+after a temporary one, and a forgotten password's reset by mail. The rules live in
+``passwords`` and ``password_reset``."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ..extensions import limiter
 from ..rules import RuleError
 from ..security import login_required
-from . import account_page, passwords
+from . import account_page, mail, password_reset, passwords, throttle
 
 bp = Blueprint("passwords", __name__, template_folder="templates")
 
@@ -101,3 +112,55 @@ def choose() -> tuple[str, int] | Response:
         return render_template("account/new_password.html", error=str(exc)), exc.status
     flash("Your new password is set.", "success")
     return redirect(url_for("gallery.myfiles"), code=303)
+
+
+# Asking for reset links: per client address, whatever the names (each account also
+# gets at most a few links an hour, in ``password_reset``).
+FORGOT_PER_ADDRESS = "10 per hour"
+
+
+def _client() -> str:
+    return throttle.client_network(request.remote_addr)
+
+
+def _reset_link(token: str) -> str:
+    """Links in mail start with PUBLIC_URL, never with the Host header of the request."""
+    base = current_app.config["PUBLIC_URL"].rstrip("/")
+    return base + url_for("passwords.reset", token=token)
+
+
+@bp.route("/forgot", methods=["GET", "POST"])
+@limiter.limit(FORGOT_PER_ADDRESS, methods=["POST"], key_func=_client, scope="forgot")
+def forgot() -> tuple[str, int]:
+    """Ask for a reset link by username or email; the answer never says whether one exists."""
+    if not mail.configured():
+        return render_template("auth/forgot.html", mail=False, sent=False, error=None), 200
+    if request.method == "GET":
+        return render_template("auth/forgot.html", mail=True, sent=False, error=None), 200
+    identifier = request.form.get("identifier", "").strip()
+    if not identifier:
+        error = "Enter your username or email address."
+        return render_template("auth/forgot.html", mail=True, sent=False, error=error), 400
+    password_reset.request_reset(identifier, _reset_link)
+    return render_template("auth/forgot.html", mail=True, sent=True, error=None), 200
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset(token: str) -> tuple[str, int] | Response:
+    try:
+        if request.method == "GET":
+            password_reset.find(token)
+        else:
+            user = password_reset.reset_password(
+                token,
+                request.form.get("new_password", ""),
+                request.form.get("confirm_password", ""),
+            )
+    except password_reset.LinkRefused as exc:
+        return render_template("auth/reset.html", refused=str(exc), error=None), exc.status
+    except RuleError as exc:
+        return render_template("auth/reset.html", refused=None, error=str(exc)), exc.status
+    if request.method == "GET":
+        return render_template("auth/reset.html", refused=None, error=None), 200
+    flash(f"Your new password is set, {user.name}. Log in with it.", "success")
+    return redirect(url_for("auth.login"), code=303)

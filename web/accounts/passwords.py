@@ -108,7 +108,13 @@ def choose_after_temporary(user: User, new: str, confirm: str) -> None:
     check_new_password(user, new, confirm)
     if user.check_password(new):
         raise RuleError(NOT_A_NEW_ONE)
+    store_chosen(user, new, CHANGE_PASSWORD)
+    db.session.commit()
+
+
+def store_chosen(user: User, new: str, action: str) -> None:
+    """Keep the password the user chose (a temporary one is over) and audit it as
+    ``action``; the caller commits."""
     user.set_password(new)
     user.must_change_password = False
-    audit.record(user, CHANGE_PASSWORD, user.username)
-    db.session.commit()
+    audit.record(user, action, user.username)
