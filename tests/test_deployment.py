@@ -4,12 +4,16 @@ nginx balancing the three instances that trust its forwarded headers."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+
+from web.config import ConfigError, load
 
 DOCKER = Path(__file__).resolve().parent.parent / "docker"
 REQUIRED = ["MYSQL_PASSWORD", "MYSQL_ROOT_PASSWORD", "MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD"]
@@ -70,3 +74,55 @@ def test_nginx_balances_the_three_instances_and_hides_metrics():
     assert re.findall(r"server (web\d):8000", conf) == ["web1", "web2", "web3"]
     assert "proxy_next_upstream error timeout;" in conf
     assert re.search(r"location = /metrics \{\s*return 404;", conf)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SECRET_KEY", "change-me-to-a-long-random-string"),
+        ("DATABASE_URL", "mysql+pymysql://imgrepo:change-me-mysql-password@db/imgrepo"),
+        ("S3_SECRET_KEY", "Change-Me-minio-password"),
+    ],
+)
+def test_a_placeholder_of_the_example_settings_is_refused_at_start(tmp_path, name, value):
+    settings = {
+        "DATA_DIR": str(tmp_path),
+        "SECRET_KEY": "a-real-secret-of-some-length",
+        "S3_ENDPOINT": "minio:9000",
+        "S3_ACCESS_KEY": "imgrepo-minio",
+        "S3_SECRET_KEY": "a-real-minio-password",
+        name: value,
+    }
+    with pytest.raises(ConfigError, match=f"{name} still holds a placeholder"):
+        load(settings)
+
+
+def test_web_concurrency_sets_the_gunicorn_workers():
+    def workers(**env: str) -> int:
+        clean = {
+            k: v for k, v in os.environ.items() if k not in ("GUNICORN_WORKERS", "WEB_CONCURRENCY")
+        }
+        code = "import web.gunicorn_conf as conf; print(conf.workers)"
+        done = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=DOCKER.parent,
+            env={**clean, **env},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        return int(done.stdout)
+
+    assert workers(WEB_CONCURRENCY="3") == 3
+    assert workers(WEB_CONCURRENCY="3", GUNICORN_WORKERS="5") == 5
+    assert workers() == (os.cpu_count() or 1)
+
+
+def test_both_compose_files_pin_mysql_8_4_and_a_minio_release_and_pass_settings_on():
+    for name in ("docker-compose.yml", "docker-compose.scale.yml"):
+        text = (DOCKER / name).read_text()
+        assert "image: mysql:8.4" in text, name
+        assert re.search(r"image: minio/minio:RELEASE\.\d{4}-", text), name
+        for setting in ("WEB_CONCURRENCY", "LOG_FORMAT", "METRICS_TOKEN", "HOME"):
+            assert f"{setting}:" in text, (name, setting)

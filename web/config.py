@@ -177,8 +177,24 @@ def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
     return config
 
 
+PLACEHOLDER = "change-me"  # what docker/.env.example holds where a secret must go
+SECRETS = ("SECRET_KEY", "DATABASE_URL", "S3_ACCESS_KEY", "S3_SECRET_KEY", "METRICS_TOKEN")
+
+
+def refuse_placeholders(config: Mapping[str, Any]) -> None:
+    """A secret still holding the example's placeholder is not a secret: stop, naming it."""
+    for name in SECRETS:
+        value = config.get(name)
+        if isinstance(value, str) and PLACEHOLDER in value.lower():
+            raise ConfigError(
+                f"{name} still holds a placeholder ({PLACEHOLDER!r}) from docker/.env.example: "
+                "replace it with a real secret before starting"
+            )
+
+
 def finish(config: dict[str, Any]) -> dict[str, Any]:
     """Fill in derived settings (database URL, secret key, storage) and check them."""
+    refuse_placeholders(config)
     data_dir = Path(config["DATA_DIR"]).resolve()
     config["DATA_DIR"] = str(data_dir)
     if not config.get("DATABASE_URL"):

@@ -1,7 +1,8 @@
 """Gunicorn settings for the production server (docker, make run, the benchmark).
 
 Workers and threads follow the number of cores; the timeout leaves room for large
-uploads on slow links. Override with GUNICORN_WORKERS / GUNICORN_THREADS.
+uploads on slow links. Override with GUNICORN_WORKERS (or WEB_CONCURRENCY) /
+GUNICORN_THREADS.
 
 At every start, before any worker runs, the admin named by ADMIN_USERNAME is made
 (``on_starting``), and the workers' Prometheus counts get an empty directory
@@ -20,7 +21,9 @@ ADMIN_TIMEOUT = 120  # seconds: a database that is still starting may be slow to
 
 cores = os.cpu_count() or 1
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"  # noqa: S104
-workers = int(os.environ.get("GUNICORN_WORKERS", cores))
+# WEB_CONCURRENCY is the usual name on container platforms; in a container the core
+# count is the host's, so compose files set it.
+workers = int(os.environ.get("GUNICORN_WORKERS") or os.environ.get("WEB_CONCURRENCY") or cores)
 threads = int(os.environ.get("GUNICORN_THREADS", 4))
 worker_class = "gthread"
 timeout = 300
