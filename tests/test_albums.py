@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from tests.helpers import flashes, last_image_id, signed_in, upload
+from tests.helpers import PASSWORD, flashes, last_image_id, make_user, signed_in, upload
 from web.extensions import db
 from web.models import Album, AlbumImage, Image
 
@@ -185,3 +185,17 @@ def test_the_gallery_adds_the_selected_images_to_an_album(app):
     response = add(owner, album_id, first, second)  # what the gallery's button sends
     assert response.headers["Location"] == f"/albums/{album_id}"
     assert "Added 2 images" in " ".join(flashes(owner.get(response.headers["Location"])))
+
+
+def test_admins_see_a_users_albums_on_their_admin_page_only(app):
+    owner, (first, _second) = owner_with_images(app)
+    album_id = make_album(owner, "Family")
+    add(owner, album_id, first)
+    make_user(app, "chief", is_admin=True)
+    admin = app.test_client()
+    assert admin.post("/login", data={"username": "chief", "password": PASSWORD}).status_code == 302
+    with app.app_context():
+        owner_id = db.session.scalar(select(Album.owner_id))
+    page = admin.get(f"/admin/users/{owner_id}").get_data(as_text=True)
+    assert 'id="user-albums"' in page and "Family" in page and "1 image" in page
+    assert admin.get(f"/albums/{album_id}").status_code == 404  # the album itself stays private

@@ -28,6 +28,7 @@ from werkzeug.wrappers import Response
 from .. import audit as audit_log
 from ..accounts import invitations, passwords, roles, tokens, two_factor
 from ..accounts.registration import get_user
+from ..albums import albums
 from ..images import quotas
 from ..images.access import get_image
 from ..images.removal import delete_image as remove_image
@@ -109,6 +110,7 @@ def _render_user(person: User, quota_error: str | None = None) -> str:
         default_quota_mb=current_app.config["DEFAULT_QUOTA_MB"],
         quota_error=quota_error,
         tokens=tokens.tokens_of(person),
+        albums=albums.albums_of(person),
     )
 
 
