@@ -181,6 +181,15 @@ def test_the_api_refuses_an_upload_over_the_quota_with_a_problem_413(no_space_de
     assert image_rows(app) == [] and objects(app) == set()
 
 
+def test_the_api_tells_the_caller_their_quota(one_mb_default, app):
+    make_user(app, "alice")
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == "alice"))
+        secret = tokens.create(user, "test", "read").secret
+    me = app.test_client().get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"})
+    assert me.json["quota"] == MB and me.json["bytes_used"] == 0
+
+
 def test_the_api_document_says_that_413_can_be_the_quota(app):
     document = app.test_client().get("/api/v1/openapi.json").json
     refused = document["paths"]["/api/v1/images"]["post"]["responses"]["413"]["description"]

@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 from ..albums import albums, links
 from ..errors import problem, retry_after_seconds
 from ..extensions import limiter
-from ..images import access, listing, moves, removal, serving, upload, usage
+from ..images import access, listing, moves, quotas, removal, serving, upload
 from ..models import PUBLIC_SCOPE, Album, Image, ShareLink
 from ..rules import RuleError
 from . import auth, openapi
@@ -102,18 +102,19 @@ def _item(image: Image) -> dict[str, Any]:
 @bp.route("/v1/me", methods=["GET"])
 @operation(responses={200: ("You.", Me)}, tags=["account"])
 def me(caller: auth.Caller) -> Response:
-    """The caller: who they are, how many images they have and the bytes they take."""
+    """The caller: who they are, how many images they have, the bytes they take and the
+    bytes their storage quota allows."""
     user = caller.user
-    count, used = usage.usage(user)
+    standing = quotas.standing(user)
     token = caller.token
     body = Me(
         id=user.id,
         username=user.username,
         name=user.name,
         is_admin=user.is_admin,
-        image_count=count,
-        bytes_used=used,
-        quota=None,
+        image_count=standing.count,
+        bytes_used=standing.used,
+        quota=standing.limit,
         token=None
         if token is None
         else {
