@@ -12,6 +12,7 @@ export HOST PORT DATA_DIR
 .PHONY: run test lint bench install install-dev system-deps clean
 
 $(BIN)/activate:
+	@bash .ci/ensure-venv.sh $(PYTHON)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
