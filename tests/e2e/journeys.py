@@ -55,8 +55,8 @@ def main_journey(tab: Tab, folder: Path) -> None:
     chosen = names[1]
     number = open_image_page(tab, "public", chosen)
     preview = page.locator("main img.preview")
-    expect(preview).to_have_attribute("src", f"/image/{number}/file")
-    assert preview.evaluate("(i) => i.naturalWidth") == 480
+    expect(preview).to_have_attribute("src", f"/image/{number}/preview")
+    assert preview.evaluate("(i) => i.currentSrc").endswith(f"/image/{number}/preview")
     details = page.locator("#image-details")
     expect(details).to_contain_text(username)
     expect(details).to_contain_text("480 × 320 px")
@@ -78,7 +78,9 @@ def main_journey(tab: Tab, folder: Path) -> None:
     assert open_image_page(tab, "private", chosen) == number
     with tab.navigation(tab.url("/myfiles")):
         page.locator("main").get_by_role("button", name="Delete", exact=True).click()
-    expect(page.locator(".alert-success")).to_have_text(f"Deleted “{chosen}”.")
+    expect(page.locator(".alert-success")).to_have_text(
+        f"Moved “{chosen}” to the trash. You can restore it from the Trash for 30 days."
+    )
     expect(gallery_image(tab, "private", chosen)).to_have_count(0)
     expect(gallery_image(tab, "public", chosen)).to_have_count(0)
     expect(page.locator("#private-images")).to_contain_text("No private images yet")

@@ -169,8 +169,10 @@ def test_bulk_delete(tab, tmp_path):
         expect(boxes.nth(i)).to_be_checked()
     with tab.navigation(tab.url("/myfiles")):
         page.locator("#bulk-delete-form").get_by_role("button", name="Delete selected").click()
-    assert dialogs == ["Delete 3 images? This cannot be undone."]
-    expect(page.locator(".alert-success")).to_have_text("Deleted 3 images.")
+    assert dialogs == ["Move 3 images to the trash? You can restore them for 30 days."]
+    expect(page.locator(".alert-success")).to_have_text(
+        "Moved 3 images to the trash. You can restore them from the Trash for 30 days."
+    )
     expect(page.locator("#usage")).to_contain_text("You have 0 images")
     for path in public + private:
         expect(page.get_by_alt_text(path.name, exact=True)).to_have_count(0)

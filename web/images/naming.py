@@ -1,11 +1,13 @@
 """Where an image lives: its sanitized filename, its object keys and bucket, and the
 messages about names and visibilities.
 
-An original's key is its filename; a thumbnail's key is ``.thumbnails/<image id>.webp``.
-No filename can reach that namespace (names lose their leading dots), and no user
-chooses an id, so no upload can take over or block another image's thumbnail. Rows
-written before keep the key they name (``thumbnails/<filename>.webp``): every reader
-goes by the key a row stores, never by recomputing it.
+An original's key is its filename; a thumbnail's key is ``.thumbnails/<image id>.webp``
+and a preview's ``.previews/<image id>.webp``. No filename can reach those namespaces
+(names lose their leading dots), and no user chooses an id, so no upload can take over
+or block another image's renditions. Thumbnail keys written before keep the key their row
+names (``thumbnails/<filename>.webp``): every reader goes by the key a row stores, never
+by recomputing it. Previews are made when first asked for, so no row names them; fsck
+knows them by their key.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from ..models import PRIVATE, PUBLIC, VISIBILITIES, User
 from ..rules import RuleError
 
 THUMB_PREFIX = ".thumbnails/"
+PREVIEW_PREFIX = ".previews/"
+PREVIEW_SIZE = 1600  # px on the long side: sharp on a laptop, a few hundred KB
 MAX_FILENAME_BYTES = 255
 VISIBILITY_CHOICE = "Choose public or private."
 
@@ -52,6 +56,19 @@ def sanitize_filename(raw: str, extension: str) -> str:
 def thumb_key_for(image_id: int) -> str:
     """The key of an image's thumbnail, in every bucket the image may live in."""
     return f"{THUMB_PREFIX}{int(image_id)}.webp"
+
+
+def preview_key_for(image_id: int) -> str:
+    """The key of an image's preview (the rendition its page shows), beside its original."""
+    return f"{PREVIEW_PREFIX}{int(image_id)}.webp"
+
+
+def preview_id(key: str) -> int | None:
+    """The image id a preview key names (None for any other key)."""
+    name = key.removeprefix(PREVIEW_PREFIX).removesuffix(".webp")
+    if key.startswith(PREVIEW_PREFIX) and key.endswith(".webp") and name.isdigit():
+        return int(name)
+    return None
 
 
 def is_visibility(value: str) -> bool:

@@ -246,6 +246,7 @@ def image_page(image_id: int) -> str:
         image=image,
         can_delete=access.can_delete(current_user, image),
         is_owner=access.is_owner(current_user, image),
+        preview_size=serving.preview_size(image) if image.is_image else None,
         thread=threads.thread(image, current_user, parse_id(request.args.get("comments_page"))),
     )
 
@@ -253,6 +254,13 @@ def image_page(image_id: int) -> str:
 @bp.route("/image/<int:image_id>/file", methods=["GET"])
 def image_file(image_id: int) -> Response:
     return _send(access.get_image(image_id, current_user), thumbnail=False)
+
+
+@bp.route("/image/<int:image_id>/preview", methods=["GET"])
+def image_preview(image_id: int) -> Response:
+    """The rendition the image page shows (see serving.preview_response)."""
+    image = access.get_image(image_id, current_user)
+    return serving.preview_response(image, request.if_none_match)
 
 
 @bp.route("/image/<int:image_id>/thumb", methods=["GET"])

@@ -32,10 +32,12 @@ from ..rules import NotFound, Unavailable, backend_failures
 from ..storage import ObjectMissing
 from .access import NO_SUCH_IMAGE
 from .decoding import decode_slot
+from .naming import PREVIEW_SIZE, preview_key_for
 
 log = logging.getLogger(__name__)
 
 STORE_READ_WAIT_SECONDS = 5.0
+STORE_DOWN = "The image store is not answering right now; please try again."
 STORE_BUSY = "The image store is slow to answer right now; please try again in a moment."
 
 # The headers of every image response: no sniffing, and nothing runs even where the
@@ -101,11 +103,11 @@ def _read_gate() -> threading.BoundedSemaphore:
     return gate("store-reads", current_app.config["STORE_READS_PER_WORKER"])
 
 
-def read_object(image: Image, thumbnail: bool = False) -> Iterator[bytes]:
-    """An image's bytes: a cached thumbnail at once, else from the object store, holding
-    one of the worker's read places until the bytes are sent (503 when none frees up
-    within STORE_READ_WAIT_SECONDS)."""
-    key = image.thumb_key if thumbnail else image.object_key
+def read_object(image: Image, thumbnail: bool = False, key: str | None = None) -> Iterator[bytes]:
+    """An image's bytes (or those of another of its objects, ``key``): a cached thumbnail
+    at once, else from the object store, holding one of the worker's read places until
+    the bytes are sent (503 when none frees up within STORE_READ_WAIT_SECONDS)."""
+    key = key or (image.thumb_key if thumbnail else image.object_key)
     if not key:
         raise NotFound(NO_SUCH_IMAGE)
     cache = _thumbnail_cache() if thumbnail else None
@@ -149,17 +151,9 @@ def image_response(
         raise NotFound(NO_SUCH_IMAGE)
     strip = shared and not thumbnail and image.has_gps
     etag = f"{image.sha256[:32]}-{'t' if thumbnail else 's' if strip else 'o'}"
-    if shared:
-        cache = "private, no-cache"
-    elif image.is_public and current_app.config["ANONYMOUS_GALLERY"]:
-        cache = "public, max-age=60"
-    else:
-        cache = "private, max-age=60" if image.is_public else "private, no-cache"
-    headers = {"Cache-Control": cache, "Vary": "Cookie, Authorization", **BYTES_POLICY}
+    headers = _headers(image, shared)
     if if_none_match.contains(etag):
-        response = Response(status=304, headers=headers)
-        response.set_etag(etag)
-        return response
+        return _not_modified(headers, etag)
     if strip:
         edited = read_without_gps(image)
         body: Iterator[bytes] = iter((edited,))
@@ -179,15 +173,96 @@ def image_response(
     return response
 
 
+def _headers(image: Image, shared: bool = False) -> dict[str, str]:
+    if shared:
+        cache = "private, no-cache"
+    elif image.is_public and current_app.config["ANONYMOUS_GALLERY"]:
+        cache = "public, max-age=60"
+    else:
+        cache = "private, max-age=60" if image.is_public else "private, no-cache"
+    return {"Cache-Control": cache, "Vary": "Cookie, Authorization", **BYTES_POLICY}
+
+
+def _not_modified(headers: dict[str, str], etag: str) -> Response:
+    response = Response(status=304, headers=headers)
+    response.set_etag(etag)
+    return response
+
+
+def preview_response(image: Image, if_none_match: ETags) -> Response:
+    """The image's preview, the rendition its page shows: a WebP of at most PREVIEW_SIZE
+    px made from the original the first time it is asked for (images uploaded before
+    previews existed get theirs then too), kept at ``.previews/<id>.webp`` beside the
+    thumbnail. When the original cannot be decoded, the thumbnail stands in."""
+    if not image.thumb_key:
+        raise NotFound(NO_SUCH_IMAGE)
+    etag = f"{image.sha256[:32]}-p"
+    headers = _headers(image)
+    if if_none_match.contains(etag):
+        return _not_modified(headers, etag)
+    key = preview_key_for(image.id) if _ensure_preview(image) else image.thumb_key
+    response = Response(
+        read_object(image, key=key),
+        mimetype=imaging.CONTENT_TYPES[THUMBNAIL_FORMAT],
+        headers=headers,
+        direct_passthrough=True,
+    )
+    response.set_etag(etag)
+    return response
+
+
+def _ensure_preview(image: Image) -> bool:
+    """Whether the image has its preview in the store, making it now when it has none
+    (False when the original cannot be decoded)."""
+    key = preview_key_for(image.id)
+    with backend_failures(STORE_DOWN):
+        try:
+            storage.store.stat(image.bucket, key)
+            return True
+        except ObjectMissing:
+            pass
+    workdir = scratch.mkdtemp("preview-")
+    try:
+        original = _copy_original(image, workdir)
+        made = os.path.join(workdir, "preview.webp")
+        try:
+            with decode_slot():
+                imaging.make_thumbnail(original, made, PREVIEW_SIZE)
+        except (imaging.InvalidImage, OSError, ValueError) as exc:
+            log.warning("no preview for image %s: %s", image.id, exc)
+            return False
+        with backend_failures(STORE_DOWN):
+            storage.store.put_file(image.bucket, key, made, "image/webp")
+        return True
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def preview_size(image: Image) -> tuple[int, int]:
+    """The preview's width and height (for the page's srcset and layout), computed from
+    the original's size and the thumbnail's orientation."""
+    width, height = image.width or PREVIEW_SIZE, image.height or PREVIEW_SIZE
+    if ((image.thumb_width or 1) >= (image.thumb_height or 1)) != (width >= height):
+        width, height = height, width  # turned upright by its EXIF orientation
+    scale = min(1.0, PREVIEW_SIZE / max(width, height))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def _copy_original(image: Image, workdir: str) -> str:
+    """Copy the original from the store into ``workdir``; its path there."""
+    original = os.path.join(workdir, "original")
+    with open(original, "wb") as out, closing(read_object(image)) as chunks:
+        for chunk in chunks:
+            out.write(chunk)
+    return original
+
+
 def read_without_gps(image: Image) -> bytes:
     """The original's bytes without its GPS position, in EXIF and XMP: copied to
     scratch space, edited there, read back."""
     workdir = scratch.mkdtemp("shared-")
     try:
-        original = os.path.join(workdir, "original")
-        with open(original, "wb") as out, closing(read_object(image)) as chunks:
-            for chunk in chunks:
-                out.write(chunk)
+        original = _copy_original(image, workdir)
         stripped = os.path.join(workdir, "stripped")
         with decode_slot():  # lossless edits decode nothing; TIFF, AVIF, HEIC do
             source = stripped if imaging.strip_gps(original, stripped) else original

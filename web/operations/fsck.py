@@ -6,7 +6,8 @@
 - MOVING rows: a rename or visibility change that stopped half-way; it is finished
   (the objects are copied to the new place, the old ones removed).
 - READY rows whose original is missing are removed (the image is gone); a missing
-  thumbnail is made again from the original.
+  thumbnail is made again from the original (a missing preview is made when next shown;
+  a preview whose image is gone, or has moved to another bucket, is an orphan).
 - Objects that no row names, older than the grace period, are removed; so are user
   buckets whose user does not exist, and missing user buckets are created.
 - TRASHED images older than TRASH_DAYS are deleted for good (the trash is emptied).
@@ -32,6 +33,7 @@ from ..accounts.removal import finish_user_removal
 from ..extensions import db, storage
 from ..images import trash
 from ..images.moves import finish_move
+from ..images.naming import preview_id, preview_key_for
 from ..images.removal import finish_delete
 from ..images.usage import count_usage, counted_usage
 from ..models import DELETING, MOVING, PENDING, READY, VISIBLE_STATES, Image, User, utcnow
@@ -159,6 +161,8 @@ def _rows_against_objects(report: Report, cutoff: dt.datetime) -> None:
     named: dict[str, set[str]] = defaultdict(set)
     for row in rows:
         named[row.bucket].update(k for k in (row.object_key, row.thumb_key) if k)
+        if row.thumb_key:  # an image: its preview, made when first shown, may be there
+            named[row.bucket].add(preview_key_for(row.id))
     buckets = [config["PUBLIC_BUCKET"]] + sorted(
         db.session.scalars(select(User.bucket).where(User.state != DELETING))
     )
@@ -191,11 +195,16 @@ def _rows_against_objects(report: Report, cutoff: dt.datetime) -> None:
 
 def _remove_orphan(bucket: str, key: str, cutoff: dt.datetime) -> None:
     """Remove an object no row names, checking again just before: an upload may have
-    claimed its name since the rows were read."""
+    claimed its name since the rows were read (or, for a preview, its image was shown)."""
+    of_image = preview_id(key)
     named = db.session.scalar(
         select(Image.id)
         .where(Image.bucket == bucket)
-        .where(or_(Image.object_key == key, Image.thumb_key == key))
+        .where(
+            or_(Image.object_key == key, Image.thumb_key == key)
+            if of_image is None
+            else Image.id == of_image
+        )
         .limit(1)
     )
     if named is None and storage.store.stat(bucket, key).last_modified < cutoff:

@@ -23,7 +23,13 @@
       window.alert("Select the images to delete first.");
       return;
     }
-    if (!window.confirm("Delete " + chosen + " image" + (chosen === 1 ? "" : "s") + "? This cannot be undone.")) {
+    var images = chosen + " image" + (chosen === 1 ? "" : "s");
+    var days = parseInt(form.getAttribute("data-trash-days") || "0", 10);
+    var question = days > 0
+      ? "Move " + images + " to the trash? You can restore " + (chosen === 1 ? "it" : "them") +
+        " for " + days + " day" + (days === 1 ? "" : "s") + "."
+      : "Delete " + images + "? This cannot be undone.";
+    if (!window.confirm(question)) {
       event.preventDefault();
       return;
     }
