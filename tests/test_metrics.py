@@ -220,3 +220,29 @@ def test_every_worker_process_is_counted_in_multiprocess_mode(tmp_path):
     found = samples(worker(5, "scrape"))
     labels = {"endpoint": "unmatched", "method": "GET", "status": "404"}
     assert value(found, "imgrepo_http_requests_total", **labels) == 12
+
+
+def test_gunicorn_makes_a_metrics_directory_per_start_and_removes_those_of_dead_servers(
+    tmp_path,
+):
+    """A server killed without its exit hook leaves its directory: the next start removes
+    it, and leaves alone the directory of a server that still runs."""
+    dead = tmp_path / "imgrepo-metrics-999999999-abcd"
+    running = tmp_path / f"imgrepo-metrics-{os.getpid()}-efgh"
+    for folder in (dead, running):
+        folder.mkdir()
+        (folder / "counter_1.db").write_bytes(b"")
+    env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+    code = "import web.gunicorn_conf as conf; print(conf.metrics_directory())"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**env, "TMPDIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    made = Path(done.stdout.strip())
+    assert made.parent == tmp_path and made.is_dir() and not any(made.iterdir())
+    assert not dead.exists() and running.exists()

@@ -50,13 +50,33 @@ def metrics_directory() -> Path:
         for old in path.glob("*.db"):
             old.unlink()
     else:
-        path = Path(tempfile.mkdtemp(prefix="imgrepo-metrics-"))
+        remove_stale_metrics_directories()
+        path = Path(tempfile.mkdtemp(prefix=f"{METRICS_PREFIX}{os.getpid()}-"))
         made_here.append(path)
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
     return path
 
 
 made_here: list[Path] = []  # the metrics directory this start made (the master's own)
+METRICS_PREFIX = "imgrepo-metrics-"  # then the master's pid
+
+
+def remove_stale_metrics_directories() -> None:
+    """Remove the metrics directories of servers that ended without ``on_exit`` (killed)."""
+    for old in Path(tempfile.gettempdir()).glob(f"{METRICS_PREFIX}*-*"):
+        pid = old.name.removeprefix(METRICS_PREFIX).split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def on_exit(server) -> None:
