@@ -204,3 +204,34 @@ def test_create_user_says_why_it_cannot(app, arguments, message):
     result = app.test_cli_runner().invoke(args=["create-user", *arguments])
     assert result.exit_code == 1 and message in result.output
     assert set(users_by_name(app)) == {"alice"}
+
+
+def test_admins_make_accounts_on_the_panel_when_sign_up_is_closed(closed, app, boss):
+    response = boss.post(
+        "/admin/users/new", data={"username": "carol", "email": "c@example.org", "name": ""}
+    )
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    temporary = re.search(r'id="temporary-password">([^<]+)<', html).group(1)
+    assert "It is shown this once." in html
+    assert ("boss", "create user", "carol") in audit_rows(app)
+    client = app.test_client()
+    client.post("/login", data={"username": "carol", "password": temporary})
+    assert client.get("/myfiles").location.endswith("/account/new-password")
+
+
+@pytest.mark.parametrize(
+    ("form", "message", "status"),
+    [
+        ({"username": "admin", "email": "a@example.org"}, "This username is reserved", 400),
+        ({"username": "carol", "email": "nope"}, "Enter a valid email address.", 400),
+        ({"username": "boss", "email": "b@example.org"}, "This username is already taken.", 409),
+        ({"username": "carol", "email": "c@example.org", "name": "N" * 101}, "at most 100", 400),
+    ],
+)
+def test_a_refused_account_says_why(app, boss, form, message, status):
+    response = boss.post("/admin/users/new", data=form)
+    assert response.status_code == status
+    html = response.get_data(as_text=True)
+    assert message in html and f'value="{form["email"]}"' in html
+    assert set(users_by_name(app)) == {"boss"}

@@ -13,13 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import click
-from email_validator import EmailNotValidError, validate_email
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy.exc import OperationalError
 
 from . import imaging, migrate
-from .accounts.passwords import set_temporary
+from .accounts.passwords import create_account, set_temporary
 from .accounts.registration import find_user, register
 from .admin.actions import ensure_admin
 from .extensions import db
@@ -272,14 +271,9 @@ def create_user(username: str, email: str, name: str) -> None:
     """Make an account for USERNAME (whatever REGISTRATION says) with a temporary password,
     printed once: they choose their own when they first log in."""
     try:
-        validate_email(email, check_deliverability=False)
-    except EmailNotValidError:
-        raise click.ClickException("Enter a valid email address.") from None
-    try:
-        user = register(name or username, username, email, secrets.token_urlsafe(24))
+        user, temporary = create_account(None, username, email, name)
     except RuleError as exc:
         raise click.ClickException(str(exc)) from None
-    temporary = set_temporary(None, user)
     click.echo(
         f"Created {user.username}. Temporary password: {temporary}\n"
         "They must choose a new password when they first log in."

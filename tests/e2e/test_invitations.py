@@ -1,8 +1,10 @@
 """Sign-up by invitation in Chromium: an admin makes an invitation on the panel, /signin
-without it says sign-up is by invitation, and the link signs up, on a phone's width."""
+without it says sign-up is by invitation, and the link signs up; an admin makes an
+account on the panel; on a phone's width."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
@@ -52,4 +54,12 @@ def test_sign_up_by_invitation(open_tab, invite_server):
     tab.goto("/admin/invitations")
     expect(page.locator("#invitations")).to_contain_text(f"{username} (")
     expect(page.locator("#invitations")).to_contain_text("used")
+    tab.assert_fits(390)
+
+    made = unique("made")
+    page.fill("#account-username", made)
+    page.fill("#account-email", f"{made}@example.org")
+    with tab.navigation(tab.url("/admin/users/new")):
+        page.get_by_role("button", name="Make account").click()
+    expect(page.locator("#temporary-password")).to_have_text(re.compile(r"^[a-z2-9-]{19}$"))
     tab.assert_fits(390)

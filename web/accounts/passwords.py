@@ -15,11 +15,11 @@ from .. import audit
 from ..extensions import db
 from ..models import User
 from ..rules import RuleError
-from . import sessions
+from . import registration, sessions
 from .credentials import password_problem
 
 CHANGE_PASSWORD, CHANGE_EMAIL = "change password", "change email"
-SET_TEMPORARY = "temporary password"
+SET_TEMPORARY, CREATE_USER = "temporary password", "create user"
 # Letters and digits no one confuses when reading them aloud or copying them by hand.
 _TEMPORARY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 WRONG_CURRENT = "Your current password is not right."
@@ -66,12 +66,7 @@ def change_profile(user: User, name: str, email: str, password: str) -> bool:
         raise RuleError("Enter your name.")
     if len(name) > 100:
         raise RuleError("Names are at most 100 characters.")
-    if not email or len(email) > 254:
-        raise RuleError("Enter a valid email address.")
-    try:
-        validate_email(email, check_deliverability=False)
-    except EmailNotValidError:
-        raise RuleError("Enter a valid email address.") from None
+    check_email(email)
     email_changed = email != user.email
     if email_changed and not user.check_password(password):
         raise WrongPassword("To change your email, enter your current password.")
@@ -83,6 +78,27 @@ def change_profile(user: User, name: str, email: str, password: str) -> bool:
         user.email = email
     db.session.commit()
     return True
+
+
+def check_email(email: str) -> None:
+    if not email or len(email) > 254:
+        raise RuleError("Enter a valid email address.")
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError:
+        raise RuleError("Enter a valid email address.") from None
+
+
+def create_account(actor: User | None, username: str, email: str, name: str) -> tuple[User, str]:
+    """An account made by an admin (``actor``; None is the command line), whatever
+    REGISTRATION says, with a temporary password returned to be shown once."""
+    email, name = email.strip(), name.strip() or username.strip()
+    check_email(email)
+    if len(name) > 100:
+        raise RuleError("Names are at most 100 characters.")
+    user = registration.register(name, username.strip(), email, secrets.token_urlsafe(24))
+    audit.record(actor, CREATE_USER, user.username)
+    return user, set_temporary(actor, user)
 
 
 def set_temporary(actor: User | None, user: User) -> str:

@@ -262,15 +262,32 @@ def invitations_page() -> tuple[str, int]:
         except RuleError as exc:
             error, status = str(exc), exc.status
     link = url_for("auth.signin", invite=made.token, _external=True) if made else None
-    page = render_template(
+    return _render_invitations(link=link, error=error, form=request.form if error else {}), status
+
+
+def _render_invitations(**shown: Any) -> str:
+    shown.setdefault("form", {})
+    return render_template(
         "admin/invitations.html",
         mode=invitations.mode(),
         items=[(i, invitations.status(i)) for i in invitations.all_invitations()],
-        link=link,
-        error=error,
-        form=request.form if error else {},
+        **shown,
     )
-    return page, status
+
+
+@bp.route("/users/new", methods=["POST"])
+@admin_required
+def create_user() -> tuple[str, int]:
+    """Make an account whatever REGISTRATION says; its temporary password is shown once."""
+    form = request.form
+    try:
+        person, temporary = passwords.create_account(
+            current_user, form.get("username", ""), form.get("email", ""), form.get("name", "")
+        )
+    except RuleError as exc:
+        return _render_invitations(account_error=str(exc), account_form=form), exc.status
+    page = render_template("admin/temporary_password.html", person=person, password=temporary)
+    return page, 200
 
 
 @bp.route("/invitations/<int:invitation_id>/revoke", methods=["POST"])
