@@ -93,6 +93,9 @@ def test_anyone_with_the_link_sees_the_image_and_nothing_else(app):
     for address in (f"/image/{image_id}/file", f"/image/{other_id}/file", f"/image/{other_id}"):
         assert visitor.get(address).status_code in (302, 404), address
     assert visitor.get("/myfiles").status_code == 302
+    for part in ("", "/thumb", "/file"):  # an image's link opens no other image by id
+        assert visitor.get(f"{path}/i/{other_id}{part}").status_code == 404
+        assert visitor.get(f"{path}/i/{image_id}{part}").status_code == 404
     stranger = signed_in(app, "stranger")
     assert stranger.get(f"/image/{image_id}").status_code == 404  # private elsewhere
 
