@@ -34,7 +34,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index("ix_recovery_codes_user_id", table_name="recovery_codes")
+    # Dropping the table drops its index too (MySQL refuses to drop an index that a
+    # foreign key still needs).
     op.drop_table("recovery_codes")
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_column("totp_last_step")
