@@ -73,3 +73,13 @@ def list_images(
 
 def private_scope(user: User) -> int:
     return scope_for(PRIVATE, user.id)
+
+
+def neighbours(image: Image) -> tuple[int | None, int | None]:
+    """The ids of the images before and after ``image`` in its gallery's default order
+    (newest first, in its scope: the public gallery, or its owner's private images), for
+    the image page's previous and next links; None at either end."""
+    visible = select(Image.id).where(Image.scope == image.scope, Image.state.in_(VISIBLE_STATES))
+    newer = db.session.scalar(visible.where(Image.id > image.id).order_by(Image.id.asc()).limit(1))
+    older = db.session.scalar(visible.where(Image.id < image.id).order_by(Image.id.desc()).limit(1))
+    return newer, older

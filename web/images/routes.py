@@ -247,6 +247,7 @@ def image_page(image_id: int) -> str:
         can_delete=access.can_delete(current_user, image),
         is_owner=access.is_owner(current_user, image),
         preview_size=serving.preview_size(image) if image.is_image else None,
+        neighbours=listing.neighbours(image),
         thread=threads.thread(image, current_user, parse_id(request.args.get("comments_page"))),
     )
 
