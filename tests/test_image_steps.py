@@ -17,13 +17,17 @@ def _steps(client, image_id):
     return found
 
 
-def test_previous_and_next_follow_the_gallery_order(app, auth, client):
-    auth.signup("alice")
+def _three_public(app, client) -> list[int]:
     ids = []
     for name in ("a.png", "b.png", "c.png"):
         upload(client, name)
         ids.append(last_image_id(app))
-    oldest, middle, newest = ids
+    return ids
+
+
+def test_previous_and_next_follow_the_gallery_order(app, auth, client):
+    auth.signup("alice")
+    oldest, middle, newest = _three_public(app, client)
     assert _steps(client, middle) == {
         "previous-image": f"/image/{newest}",
         "next-image": f"/image/{oldest}",
@@ -51,10 +55,7 @@ def test_private_images_step_through_the_owners_private_images_only(app, auth, c
 
 def test_trashed_images_are_skipped(app, auth, client):
     auth.signup("alice")
-    ids = []
-    for name in ("a.png", "b.png", "c.png"):
-        upload(client, name)
-        ids.append(last_image_id(app))
+    ids = _three_public(app, client)
     client.post("/delete", data={"filename": "b.png", "visibility": "public"})
     assert _steps(client, ids[2])["next-image"] == f"/image/{ids[0]}"
 

@@ -423,6 +423,17 @@ def expect_uploaded(tab: Tab, rows: list[Locator]) -> None:
     _expect_bars_full(tab, rows)
 
 
+def signed_up_with_pictures(
+    tab: Tab, folder: Path, names: list[str], seed: int, size: tuple[int, int] = (480, 320)
+) -> None:
+    """A new user who has uploaded public pictures ``names`` (seeds from ``seed``), on
+    My Files showing them."""
+    sign_up(tab)
+    paths = [write_landscape(folder, name, seed + n, size) for n, name in enumerate(names)]
+    expect_uploaded(tab, choose_and_upload(tab, paths))
+    refresh_gallery(tab)
+
+
 def upload_public_and_private(
     tab: Tab, folder: Path, public_name: str, private_name: str, seed: int
 ) -> None:

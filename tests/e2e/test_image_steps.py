@@ -6,24 +6,14 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from .helpers import (
-    choose_and_upload,
-    expect_uploaded,
-    open_image_page,
-    refresh_gallery,
-    sign_up,
-    write_landscape,
-)
+from .helpers import open_image_page, signed_up_with_pictures
 
 pytestmark = pytest.mark.e2e
 
 
 def test_arrow_keys_walk_the_gallery_and_escape_goes_back(tab, tmp_path):
     page = tab.page
-    sign_up(tab)
-    paths = [write_landscape(tmp_path, f"step{n}.png", 40 + n) for n in range(3)]
-    expect_uploaded(tab, choose_and_upload(tab, paths))
-    refresh_gallery(tab)
+    signed_up_with_pictures(tab, tmp_path, ["step0.png", "step1.png", "step2.png"], 40)
     names = page.locator("#public-images a.filename").all_inner_texts()  # the gallery's order
     assert sorted(names) == ["step0.png", "step1.png", "step2.png"]
     first = open_image_page(tab, "public", names[0])

@@ -6,24 +6,14 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from .helpers import (
-    choose_and_upload,
-    expect_uploaded,
-    open_image_page,
-    refresh_gallery,
-    sign_up,
-    write_landscape,
-)
+from .helpers import open_image_page, signed_up_with_pictures
 
 pytestmark = pytest.mark.e2e
 
 
 def test_the_image_page_shows_the_preview(tab, tmp_path):
     page = tab.page
-    sign_up(tab)
-    photo = write_landscape(tmp_path, "view.png", 11, (1800, 1200))
-    expect_uploaded(tab, choose_and_upload(tab, [photo]))
-    refresh_gallery(tab)
+    signed_up_with_pictures(tab, tmp_path, ["view.png"], 11, (1800, 1200))
     number = open_image_page(tab, "public", "view.png")
     preview = page.locator("main img.preview")
     expect(preview).to_have_js_property("complete", True)

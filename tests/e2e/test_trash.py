@@ -9,14 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from .helpers import (
-    choose_and_upload,
-    expect_uploaded,
-    open_image_page,
-    refresh_gallery,
-    sign_up,
-    write_landscape,
-)
+from .helpers import open_image_page, signed_up_with_pictures
 
 pytestmark = pytest.mark.e2e
 
@@ -25,9 +18,7 @@ LONG_NAME = "a-rather-long-holiday-photo-name-without-any-spaces-in-it.png"
 
 def test_delete_restore_and_delete_for_good(tab, tmp_path):
     page = tab.page
-    sign_up(tab)
-    expect_uploaded(tab, choose_and_upload(tab, [write_landscape(tmp_path, LONG_NAME, 7)]))
-    refresh_gallery(tab)
+    signed_up_with_pictures(tab, tmp_path, [LONG_NAME], 7)
     image_id = open_image_page(tab, "public", LONG_NAME)
 
     with tab.navigation(tab.url("/myfiles")):
@@ -62,10 +53,7 @@ def test_delete_restore_and_delete_for_good(tab, tmp_path):
 
 def test_empty_trash_asks_first(tab, tmp_path):
     page = tab.page
-    sign_up(tab)
-    paths = [write_landscape(tmp_path, f"e{n}.png", 20 + n) for n in range(2)]
-    expect_uploaded(tab, choose_and_upload(tab, paths))
-    refresh_gallery(tab)
+    signed_up_with_pictures(tab, tmp_path, ["e0.png", "e1.png"], 20)
     for n in range(2):
         with tab.navigation(tab.url("/myfiles")):
             page.get_by_role("button", name=f"Delete e{n}.png").click()
