@@ -53,10 +53,30 @@
     row.bar.value = 100;
     row.item.classList.add(ok ? "upload-ok" : "upload-failed");
     row.item.setAttribute("data-result", ok ? "uploaded" : "failed");
-    row.status.textContent = message;
+    if (typeof message === "string") {
+      row.status.textContent = message;
+    } else {
+      row.status.textContent = "";
+      row.status.appendChild(message);
+    }
     if (ok) { finished.ok += 1; } else { finished.failed += 1; }
     running -= 1;
     next();
+  }
+
+  /* "Uploaded as <name> (visibility)", the name a link to the new image's page. */
+  function uploadedAs(body) {
+    var result = document.createDocumentFragment();
+    result.appendChild(document.createTextNode("Uploaded as "));
+    var link = document.createElement("a");
+    link.className = "upload-link";
+    link.href = body.page;
+    link.textContent = body.filename;
+    result.appendChild(link);
+    var rest = " (" + body.visibility + ")";
+    if (body.duplicate_of) { rest += " — you already have this image as " + body.duplicate_of; }
+    result.appendChild(document.createTextNode(rest));
+    return result;
   }
 
   function send(file, row, vis) {
@@ -77,9 +97,7 @@
       var body = {};
       try { body = JSON.parse(xhr.responseText); } catch (e) { body = {}; }
       if (xhr.status === 201) {
-        var text = "Uploaded as " + body.filename + " (" + body.visibility + ")";
-        if (body.duplicate_of) { text += " — you already have this image as " + body.duplicate_of; }
-        done(row, true, text);
+        done(row, true, uploadedAs(body));
       } else {
         done(row, false, body.error || ("Failed (HTTP " + xhr.status + ")"));
       }
