@@ -139,6 +139,7 @@
   });
 
   zone.hidden = false;
+  form.classList.add("has-drop-zone"); /* on a phone the zone stands in for the file field */
   zone.addEventListener("click", function () { input.click(); });
   zone.addEventListener("keydown", function (event) {
     if (event.key === "Enter" || event.key === " ") { event.preventDefault(); input.click(); }
