@@ -9,7 +9,7 @@ PHOTOS ?= example_images
 
 export HOST PORT DATA_DIR
 
-.PHONY: run test lint bench install install-dev system-deps clean
+.PHONY: run test test-quick lint bench install install-dev system-deps clean
 
 $(BIN)/activate:
 	@bash .ci/ensure-venv.sh $(PYTHON)
@@ -37,6 +37,12 @@ test: install-dev system-deps
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
+
+## make test-quick: the same without the slow layers (browser, faults, schemathesis)
+test-quick: install-dev system-deps
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest -m "not e2e and not faults and not schemathesis"
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -105,3 +105,11 @@ def open_tab(new_context: Callable[..., object]) -> Iterator[Callable[[LiveServe
 def tab(open_tab: Callable[[LiveServer], Tab], server: LiveServer) -> Tab:
     """A guarded tab on the embedded server."""
     return open_tab(server)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every browser test carries the ``e2e`` marker, so ``make test-quick`` leaves them out."""
+    folder = os.path.dirname(__file__)
+    for item in items:
+        if str(item.path).startswith(folder):
+            item.add_marker(pytest.mark.e2e)
