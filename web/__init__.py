@@ -25,8 +25,9 @@ from .accounts.two_factor_routes import bp as two_factor_bp
 from .admin.routes import bp as admin_bp
 from .albums.routes import albums_bp
 from .albums.routes import bp as sharing_bp
+from .api import v1_album_routes, v1_routes  # noqa: F401 - their views register on api_v1
 from .api.routes import bp as api_bp
-from .api.v1_routes import bp as api_v1_bp
+from .api.v1 import bp as api_v1_bp
 from .comments.routes import bp as comments_bp
 from .extensions import bootstrap, csrf, db, limiter, login_manager, storage
 from .images.routes import bp as gallery_bp
