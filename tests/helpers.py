@@ -28,6 +28,7 @@ from web.accounts.registration import register
 from web.extensions import db, storage
 from web.images.naming import ensure_public_bucket
 from web.models import AuditEntry, Base, Image, User
+from web.operations import maintenance
 from web.storage import StorageError
 
 # --- users and images -----------------------------------------------------------------
@@ -145,7 +146,8 @@ def build_app(config: dict[str, Any]) -> Flask:
 
 
 def teardown_app(app: Flask) -> None:
-    """Empty the tables and remove this test's buckets."""
+    """Stop its maintenance thread, empty the tables and remove this test's buckets."""
+    maintenance.stop(app)
     with app.app_context():
         db.session.rollback()
         store = storage.store

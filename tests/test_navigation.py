@@ -35,6 +35,9 @@ def test_signed_in_users_see_their_files_and_the_gallery(auth, client):
     assert nav_links(client.get("/myfiles")) == [
         "Home",
         "My Files",
+        "Trash",
+        "Albums",
+        "Shared links",
         "Public gallery",
         "Account",
         "Log out",

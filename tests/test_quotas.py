@@ -81,7 +81,7 @@ def test_within_the_quota_uploads_count_and_the_pages_show_usage_against_it(one_
     assert shown in page_text(client.get("/myfiles"))
     assert shown in page_text(client.get("/account"))
     listing = page_text(admin.get("/admin"))
-    assert re.search(rf'storage-used">{len(data)} bytes<span[^>]*> of 1.0 MB', listing)
+    assert re.search(rf'storage-used"[^>]*>{len(data)} bytes<span[^>]*> of 1.0 MB', listing)
     assert shown in page_text(admin.get(f"/admin/users/{user_id(app, 'alice')}"))
 
 

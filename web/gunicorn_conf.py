@@ -48,7 +48,7 @@ def metrics_directory() -> Path:
         path = Path(chosen)
         path.mkdir(parents=True, exist_ok=True)
         for old in path.glob("*.db"):
-            old.unlink()
+            old.unlink(missing_ok=True)  # another server starting at once may be first
     else:
         remove_stale_metrics_directories()
         path = Path(tempfile.mkdtemp(prefix=f"{METRICS_PREFIX}{os.getpid()}-"))

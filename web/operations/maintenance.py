@@ -44,24 +44,34 @@ def init_app(app: Flask) -> None:
         return
     started = threading.Lock()
 
+    stopping = app.extensions["maintenance_stop"] = threading.Event()
+
     @app.before_request
     def _start_maintenance() -> None:
         if started.acquire(blocking=False):
             thread = threading.Thread(
-                target=_loop, args=(app, interval), name="maintenance", daemon=True
+                target=_loop, args=(app, interval, stopping), name="maintenance", daemon=True
             )
             thread.start()
 
 
-def _loop(app: Flask, interval: int) -> None:
-    stop = threading.Event()
-    stop.wait(random.uniform(0.2, 1.0) * interval)  # instances started together spread out
-    while True:
+def stop(app: Flask) -> None:
+    """End the maintenance thread of ``app`` after its current round (tests, shutdown)."""
+    stopping = app.extensions.get("maintenance_stop")
+    if stopping is not None:
+        stopping.set()
+
+
+def _loop(app: Flask, interval: int, stopping: threading.Event) -> None:
+    # Instances started together spread out.
+    if stopping.wait(random.uniform(0.2, 1.0) * interval):
+        return
+    while not stopping.is_set():
         try:
             run_once(app)
         except Exception:  # the loop must outlive any one failed round
             log.exception("maintenance round failed")
-        stop.wait(interval)
+        stopping.wait(interval)
 
 
 def run_once(app: Flask) -> dict[str, Any]:
