@@ -1,5 +1,6 @@
 """Two instances sharing a private MariaDB, SeaweedFS and Redis; each dependency is frozen
-(SIGSTOP) and killed in turn while a client uploads and browses.
+(SIGSTOP) and killed in turn while a client uploads and browses; then a worker is killed
+in the middle of an upload.
 
 Every answer must be a success or a clear 503 within the deadline (never a 500, never a
 hang); /health must name the failed part within two seconds; everything must recover
@@ -15,14 +16,18 @@ import io
 import os
 import re
 import secrets
+import signal
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 import requests
 from PIL import Image as PILImage
+from sqlalchemy import create_engine, text
 
 from support import mysql, processes, s3
 from support.gunicorn import Gunicorn, run_flask
@@ -217,3 +222,81 @@ def test_every_dependency_failing_in_turn(stack: Stack) -> None:
         response = client.session.get(f"{stack.instances[0].url}/image/{image_id}/file", timeout=10)
         assert response.status_code == 200, image_id
         assert hashlib.sha256(response.content).hexdigest() == digest, image_id
+
+
+def worker_pids(instance: Gunicorn) -> list[int]:
+    """The gunicorn workers of an instance: the children of its master process."""
+    assert instance.process is not None
+    master = instance.process.pid
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    return [int(pid) for pid in children]
+
+
+def pending_rows(database_url: str, filename: str) -> int:
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return int(
+                connection.execute(
+                    text("SELECT COUNT(*) FROM images WHERE filename = :f AND state = 'pending'"),
+                    {"f": filename},
+                ).scalar()
+                or 0
+            )
+    finally:
+        engine.dispose()
+
+
+def test_a_worker_killed_mid_upload_leaves_nothing_that_blocks(stack: Stack) -> None:
+    """SIGKILL a worker while its upload has claimed the name and waits on the store: no
+    scratch directory stays behind, and the name is free again on its own (maintenance
+    undoes the pending row after PENDING_GRACE_MINUTES), with nobody running fsck."""
+    instance = stack.instances[0]
+    client = Client([instance.url, stack.instances[1].url])
+    client.login()
+    name = f"killed-{secrets.token_hex(4)}.png"
+    weed, weed_answers = stack.services["object_store"]
+    [worker] = worker_pids(instance)
+    weed.freeze()  # the upload claims its name, then its write to the store waits
+    sender = threading.Thread(
+        target=client.request,
+        args=("upload", "POST", f"{instance.url}/api/images"),
+        kwargs={
+            "files": {"file": (name, image_bytes(), "image/png")},
+            "data": {"visibility": "private"},
+            "headers": {"X-CSRFToken": client.token, "Accept": "application/json"},
+        },
+        daemon=True,
+    )
+    try:
+        sender.start()
+        deadline = time.monotonic() + DEADLINE
+        while pending_rows(stack.env["DATABASE_URL"], name) == 0:
+            assert time.monotonic() < deadline, "the upload never claimed its name"
+            time.sleep(0.05)
+        scratch = Path(tempfile.gettempdir()) / f"imgrepo-{os.getuid()}" / str(worker)
+        assert scratch.is_dir()
+        os.kill(worker, signal.SIGKILL)
+    finally:
+        weed.thaw()
+    sender.join(timeout=DEADLINE + 20)
+    assert processes.wait_until(weed_answers, RECOVERY_TIMEOUT) is processes.Wait.READY
+    wait_healthy(stack)
+    deadline = time.monotonic() + 60 * 1 + 60  # PENDING_GRACE_MINUTES (1) and a minute
+    while True:
+        again = client.request(
+            "upload again",
+            "POST",
+            f"{instance.url}/api/images",
+            files={"file": (name, image_bytes(), "image/png")},
+            data={"visibility": "private"},
+            headers={"X-CSRFToken": client.token, "Accept": "application/json"},
+        )
+        if again is not None and again.status_code == 201:
+            break
+        assert again is not None and again.status_code in (409, 503), client.answers[-1]
+        assert time.monotonic() < deadline, "the name stayed blocked"
+        time.sleep(2)
+    assert not scratch.exists(), "the killed worker's scratch directory was left behind"
+    report = run_flask(["fsck", "--dry-run", "--grace-minutes", "0"], stack.env)
+    assert report.startswith("found 0 problem(s)"), report
