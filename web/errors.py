@@ -25,6 +25,7 @@ from .extensions import limiter, login_manager
 from .rules import RuleError
 from .storage import StorageError
 from .viewers import signed_in
+from .words import counted
 
 log = logging.getLogger("web.errors")
 
@@ -211,7 +212,7 @@ def rate_limited(title: str, message: str):
     """The 429 page of a rate limit; ``{when}`` in ``message`` becomes "N minutes"."""
     wait = retry_after_seconds()
     minutes = max(1, -(-wait // 60))
-    when = f"{minutes} minute{'s' if minutes != 1 else ''}"
+    when = counted(minutes, "minute")
     body, status = render_error(429, title, message.format(when=when))
     return body, status, {"Retry-After": str(wait)}
 

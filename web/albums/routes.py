@@ -35,6 +35,7 @@ from ..models import Image, ShareLink
 from ..rules import NotFound, RuleError
 from ..security import login_required
 from ..viewers import is_admin
+from ..words import counted
 from . import albums, links
 
 bp = Blueprint("sharing", __name__, template_folder="templates")
@@ -322,7 +323,7 @@ def add_images() -> Response:
         raise RuleError("Choose an album.")
     album = albums.get_album(album_id, current_user)
     added = albums.add_images(album, _selected_ids())
-    flash(f"Added {added} image{'' if added == 1 else 's'} to “{album.title}”.", "success")
+    flash(f"Added {counted(added, 'image')} to “{album.title}”.", "success")
     return _back(album.id)
 
 
@@ -331,7 +332,7 @@ def add_images() -> Response:
 def remove_images(album_id: int) -> Response:
     album = albums.get_album(album_id, current_user)
     removed = albums.remove_images(album, _selected_ids())
-    flash(f"Took {removed} image{'' if removed == 1 else 's'} out of “{album.title}”.", "success")
+    flash(f"Took {counted(removed, 'image')} out of “{album.title}”.", "success")
     return _back(album.id)
 
 

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 from ..errors import problem, retry_after_seconds
 from ..extensions import limiter
 from ..models import Image
+from ..words import counted
 from . import auth
 from .openapi import Invalid
 from .schemas import (
@@ -42,7 +43,7 @@ def _unauthorized(exc: auth.Unauthorized) -> tuple[Response, int, dict[str, str]
 @bp.errorhandler(429)
 def _too_many(_exc: HTTPException) -> tuple[Response, int, dict[str, str]]:
     wait = retry_after_seconds()
-    detail = f"Too many requests. Try again in {wait} second{'s' if wait != 1 else ''}."
+    detail = f"Too many requests. Try again in {counted(wait, 'second')}."
     return problem(429, detail), 429, {"Retry-After": str(wait)}
 
 

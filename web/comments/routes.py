@@ -12,6 +12,7 @@ from ..errors import render_error, retry_after_seconds
 from ..extensions import limiter
 from ..integers import parse_id
 from ..security import login_required
+from ..words import counted
 from . import threads
 
 bp = Blueprint("comments", __name__, template_folder="templates")
@@ -65,6 +66,6 @@ def too_many_comments(exc: HTTPException):
         429,
         "Too many comments",
         f"You can post at most {threads.RATE_PER_MINUTE} comments a minute. "
-        f"Please wait {wait} second{'s' if wait != 1 else ''} and try again.",
+        f"Please wait {counted(wait, 'second')} and try again.",
     )
     return body, status, {"Retry-After": str(wait)}

@@ -27,6 +27,7 @@ from ..models import PUBLIC_SCOPE, VISIBILITIES, Image
 from ..rules import RuleError
 from ..security import login_required
 from ..viewers import signed_in
+from ..words import counted
 from . import access, listing, moves, naming, quotas, removal, serving, trash, upload
 from .forms import UploadForm
 
@@ -180,7 +181,7 @@ def delete() -> Response:
 def _trash_note(count: int = 1) -> str:
     days = trash.trash_days()
     them = "it" if count == 1 else "them"
-    return f"You can restore {them} from the Trash for {days} day{'s' if days != 1 else ''}."
+    return f"You can restore {them} from the Trash for {counted(days, 'day')}."
 
 
 def _image_ids() -> list[int]:
@@ -210,7 +211,7 @@ def delete_selected() -> str | Response:
     result = removal.delete_many(current_user, image_ids, trash.discard)
     if result.deleted:
         count = len(result.deleted)
-        images = f"{count} image{'s' if count != 1 else ''}"
+        images = counted(count, "image")
         if trash.trash_days():
             flash(f"Moved {images} to the trash. {_trash_note(count)}", "success")
         else:
@@ -337,7 +338,7 @@ def empty_trash() -> str | Response:
     if request.form.get("confirm") != "yes":
         return render_template("gallery/confirm_purge.html", images=trash.trashed(current_user))
     count = trash.empty(current_user)
-    flash(f"Deleted {count} image{'s' if count != 1 else ''} for good.", "success")
+    flash(f"Deleted {counted(count, 'image')} for good.", "success")
     return redirect(url_for("gallery.trash_page"), code=303)
 
 
