@@ -46,9 +46,7 @@ def list_images(
     for dialect in ("mysql", "mariadb"):
         stmt = stmt.with_hint(Image, f"FORCE INDEX ({index})", dialect)
     query = (query or "").strip()[:100]
-    if query:
-        pattern = "%" + re.sub(r"([\\%_])", r"\\\1", query.lower()) + "%"
-        stmt = stmt.where(func.lower(Image.filename).like(pattern, escape="\\"))
+    stmt = _matching(stmt, query)
     after = decode_cursor(cursor, kind)
     if after is not None:
         value, last_id = after
@@ -75,11 +73,32 @@ def private_scope(user: User) -> int:
     return scope_for(PRIVATE, user.id)
 
 
-def neighbours(image: Image) -> tuple[int | None, int | None]:
-    """The ids of the images before and after ``image`` in its gallery's default order
-    (newest first, in its scope: the public gallery, or its owner's private images), for
-    the image page's previous and next links; None at either end."""
+def _matching(stmt: Select, query: str) -> Select:
+    """``stmt`` narrowed to the filenames that contain ``query`` (any case), if any."""
+    query = (query or "").strip()[:100]
+    if not query:
+        return stmt
+    pattern = "%" + re.sub(r"([\\%_])", r"\\\1", query.lower()) + "%"
+    return stmt.where(func.lower(Image.filename).like(pattern, escape="\\"))
+
+
+def neighbours(image: Image, sort: str = "date", query: str = "") -> tuple[int | None, int | None]:
+    """The ids of the images before and after ``image`` in its gallery (its scope: the
+    public gallery, or its owner's private images) as the gallery lists it in ``sort``
+    and search ``query`` (newest first by default), for the image page's previous and
+    next links; None at either end."""
+    sort = sort if sort in SORTS else "date"
+    column, descending, _index, _kind = SORTS[sort]
     visible = select(Image.id).where(Image.scope == image.scope, Image.state.in_(VISIBLE_STATES))
-    newer = db.session.scalar(visible.where(Image.id > image.id).order_by(Image.id.asc()).limit(1))
-    older = db.session.scalar(visible.where(Image.id < image.id).order_by(Image.id.desc()).limit(1))
-    return newer, older
+    visible = _matching(visible, query)
+    value = getattr(image, column.key)
+    if column is Image.id:
+        higher, lower = Image.id > image.id, Image.id < image.id
+    else:
+        same = column == value
+        higher = or_(column > value, and_(same, Image.id > image.id))
+        lower = or_(column < value, and_(same, Image.id < image.id))
+    keys = [Image.id] if column is Image.id else [column, Image.id]
+    above = db.session.scalar(visible.where(higher).order_by(*[k.asc() for k in keys]).limit(1))
+    below = db.session.scalar(visible.where(lower).order_by(*[k.desc() for k in keys]).limit(1))
+    return (above, below) if descending else (below, above)

@@ -43,6 +43,7 @@ class Grid:
     deletable: set[int]  # the viewer may delete these
     selectable: set[int]  # and may select these for bulk delete: their own images only
     next_url: str | None  # the "Next page" link: this address with the next cursor
+    image_args: dict[str, str]  # what the image links carry: the gallery's sort and search
 
 
 def _grid(page: listing.Page, cursor_arg: str) -> Grid:
@@ -53,7 +54,18 @@ def _grid(page: listing.Page, cursor_arg: str) -> Grid:
         access.deletable_ids(current_user, images),
         {image.id for image in images if access.is_owner(current_user, image)},
         _next_url(cursor_arg, page.next_cursor),
+        _order_args(page.sort, page.query),
     )
+
+
+def _order_args(sort: str, query: str) -> dict[str, str]:
+    """The query string that takes a gallery's sort and search to an image page (whose
+    previous and next follow them) and back: none for the default order, so that the
+    links stay plain /image/<id>."""
+    args = {"sort": sort} if sort in listing.SORTS and sort != "date" else {}
+    if query:
+        args["q"] = query
+    return args
 
 
 def _next_url(cursor_arg: str, cursor: str | None) -> str | None:
@@ -242,13 +254,16 @@ def edit_image(image_id: int) -> Response:
 @bp.route("/image/<int:image_id>", methods=["GET"])
 def image_page(image_id: int) -> str:
     image = access.get_image(image_id, current_user)
+    sort = request.args.get("sort", "date")
+    query = request.args.get("q", "").strip()[:100]
     return render_template(
         "gallery/image.html",
         image=image,
         can_delete=access.can_delete(current_user, image),
         is_owner=access.is_owner(current_user, image),
         preview_size=serving.preview_size(image) if image.is_image else None,
-        neighbours=listing.neighbours(image),
+        neighbours=listing.neighbours(image, sort, query),
+        order_args=_order_args(sort, query),
         thread=threads.thread(image, current_user, parse_id(request.args.get("comments_page"))),
     )
 
