@@ -324,13 +324,20 @@ class Album(Base):
         ForeignKey("images.id", ondelete="SET NULL"), nullable=True
     )
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # How its pages are ordered: "newest" or "oldest" (by date), or "manual" (by hand:
+    # by the entries' positions).
+    sort_order: Mapped[str] = mapped_column(String(8), default="newest", server_default="newest")
 
 
 class AlbumImage(Base):
-    """One image in one album (an image can be in several)."""
+    """One image in one album (an image can be in several), at a position in the album's
+    order by hand (1, 2, 3...; a new image goes to the end)."""
 
     __tablename__ = "album_images"
-    __table_args__ = (Index("ix_album_images_image_id", "image_id"),)
+    __table_args__ = (
+        Index("ix_album_images_image_id", "image_id"),
+        Index("ix_album_images_position", "album_id", "position", "image_id"),
+    )
 
     album_id: Mapped[int] = mapped_column(
         ForeignKey("albums.id", ondelete="CASCADE"), primary_key=True
@@ -339,6 +346,7 @@ class AlbumImage(Base):
         ForeignKey("images.id", ondelete="CASCADE"), primary_key=True
     )
     added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    position: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class RecoveryCode(Base):

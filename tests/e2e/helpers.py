@@ -505,6 +505,25 @@ def refresh_gallery(tab: Tab) -> None:
         tab.page.locator("#refresh-gallery").click()
 
 
+def album_of_selection(tab: Tab, title: str, names: list[str]) -> None:
+    """Make the album ``title`` and add the private images ``names`` from My Files'
+    selection; the album's page is shown."""
+    page = tab.page
+    tab.goto("/albums")
+    page.fill("#album-title", title)
+    with tab.navigation():
+        page.get_by_role("button", name="Make album").click()
+    tab.goto("/myfiles")
+    for name in names:
+        page.locator("#private-images figure", has_text=name).locator(".select-image").check()
+    page.select_option("#bulk-album", label=title)
+    tab.assert_fits(390)
+    with tab.navigation():
+        page.locator("#add-selected").click()
+    expect(page.locator("h1")).to_have_text(title)
+    expect(page.locator("#album-images img")).to_have_count(len(names))
+
+
 def make_admin(server: LiveServer, username: str | None = None) -> str:
     """Create an admin account with the operator's command (``flask create-admin``)."""
     username = username or unique("admin")

@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from .helpers import (
     Tab,
+    album_of_selection,
     choose_and_upload,
     expect_uploaded,
     open_image_page,
@@ -138,21 +139,8 @@ def test_make_an_album_fill_it_and_share_it(tab, open_tab, server, tmp_path):
 
 
 def test_add_the_selected_images_to_an_album(tab, tmp_path):
-    page = tab.page
     sign_up(tab)
     names = [unique("pick") + ".png" for _ in range(2)]
     files = [write_landscape(tmp_path, name, 20 + n) for n, name in enumerate(names)]
     expect_uploaded(tab, choose_and_upload(tab, files, "private"))
-    tab.goto("/albums")
-    page.fill("#album-title", "Picks")
-    with tab.navigation():
-        page.get_by_role("button", name="Make album").click()
-    tab.goto("/myfiles")
-    for name in names:
-        page.locator("#private-images figure", has_text=name).locator(".select-image").check()
-    page.select_option("#bulk-album", label="Picks")
-    tab.assert_fits(390)
-    with tab.navigation():
-        page.locator("#add-selected").click()
-    expect(page.locator("h1")).to_have_text("Picks")
-    expect(page.locator("#album-images img")).to_have_count(2)
+    album_of_selection(tab, "Picks", names)

@@ -5,14 +5,21 @@ cover chosen among its images (by default its newest). Only its owner sees it: t
 everyone else, admins included, it does not exist (404). Only the owner's own images can
 be added; an image can be in several albums. Deleting an album removes its entries and
 never an image; an image that is deleted leaves every album (ON DELETE CASCADE), and one
-in the trash or being deleted is not shown. Pages are newest image first.
+in the trash or being deleted is not shown.
+
+An album's pages follow its order: by date, newest first (the default) or oldest first,
+or by hand. Every entry has a position (1, 2, 3...) for the order by hand; an image added
+goes to the end. Moving an image by hand (earlier, later, to the front) switches an album
+ordered by date to the order by hand, starting from the order it showed. A new order sent
+whole must name exactly the album's shown images, each once, or nothing changes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -27,6 +34,17 @@ MAX_ALBUMS = 1000  # per user
 MAX_BATCH = 1000  # images added or removed at once
 NO_SUCH_ALBUM = "No such album."
 NOT_A_COVER = "The cover must be one of the images in the album."
+NEWEST, OLDEST, MANUAL = "newest", "oldest", "manual"
+ORDERS = {
+    NEWEST: "By date (newest first)",
+    OLDEST: "By date (oldest first)",
+    MANUAL: "By hand",
+}
+UNKNOWN_ORDER = "Choose one of the orders: " + ", ".join(ORDERS.values()).lower() + "."
+MOVES = ("earlier", "later", "front")
+NOT_IN_ALBUM = "That image is not in the album."
+NOT_THE_IMAGES = "Send every image of the album exactly once, and no other."
+STALE_PAGE = "The album changed since this page was shown; open it again."
 
 
 @dataclass
@@ -62,8 +80,9 @@ def _storable(text: str) -> bool:
     return all(ch.isprintable() or ch in "\n\r\t" for ch in text)
 
 
-def create(user: User, title: str, description: str = "") -> Album:
+def create(user: User, title: str, description: str = "", order: str = NEWEST) -> Album:
     title, text = check_text(title, description)
+    order = check_order(order)
     session = db.session
     with backend_failures(BUSY):
         session.scalar(select(User.id).where(User.id == user.id).with_for_update())
@@ -71,7 +90,7 @@ def create(user: User, title: str, description: str = "") -> Album:
         if count >= MAX_ALBUMS:
             session.rollback()
             raise RuleError(f"You can have at most {MAX_ALBUMS} albums.")
-        album = Album(owner_id=user.id, title=title, description=text)
+        album = Album(owner_id=user.id, title=title, description=text, sort_order=order)
         session.add(album)
         session.commit()
     return album
@@ -95,10 +114,36 @@ def _visible_images():
 
 
 def page(album: Album, before: int | None, limit: int) -> NewestFirst:
-    """One page of the album's images, newest first."""
+    """One page of the album's images in its order: those after the image ``before``
+    (the ``next_before`` of the page shown before it), or the first page."""
     stmt = _visible_images().where(AlbumImage.album_id == album.id)
     with backend_failures(BUSY):
-        return newest_first(stmt, Image.id, before, limit)
+        if album.sort_order not in (MANUAL, OLDEST):
+            return newest_first(stmt, Image.id, before, limit)
+        if album.sort_order == OLDEST:
+            if before is not None:
+                stmt = stmt.where(Image.id > before)
+            stmt = stmt.order_by(Image.id)
+        else:
+            if before is not None:
+                place = db.session.scalar(
+                    select(AlbumImage.position).where(
+                        AlbumImage.album_id == album.id, AlbumImage.image_id == before
+                    )
+                )
+                if place is None:  # taken out since: where the next page starts is lost
+                    raise RuleError(STALE_PAGE)
+                stmt = stmt.where(
+                    or_(
+                        AlbumImage.position > place,
+                        and_(AlbumImage.position == place, Image.id > before),
+                    )
+                )
+            stmt = stmt.order_by(AlbumImage.position, Image.id)
+        rows = list(db.session.scalars(stmt.limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return NewestFirst(rows, rows[-1].id if more else None)
 
 
 def cover(album: Album) -> Image | None:
@@ -138,9 +183,28 @@ def image_count(album: Album) -> int:
         return db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
 
 
-def update(album: Album, title: str, description: str, cover_id: int | None) -> Album:
-    """Change the title, description and cover (one of the album's images, or None)."""
+def check_order(order: str) -> str:
+    """One of ``ORDERS``; RuleError otherwise."""
+    if order not in ORDERS:
+        raise RuleError(UNKNOWN_ORDER)
+    return order
+
+
+def set_order(album: Album, order: str) -> Album:
+    """Order the album by date (newest or oldest first) or by hand."""
+    album.sort_order = check_order(order)
+    with backend_failures(BUSY):
+        db.session.commit()
+    return album
+
+
+def update(
+    album: Album, title: str, description: str, cover_id: int | None, order: str | None = None
+) -> Album:
+    """Change the title, description, cover (one of the album's images, or None) and,
+    when given, the order."""
     title, text = check_text(title, description)
+    order = check_order(order) if order is not None else album.sort_order
     if (
         cover_id is not None
         and db.session.scalar(
@@ -151,7 +215,80 @@ def update(album: Album, title: str, description: str, cover_id: int | None) -> 
         raise RuleError(NOT_A_COVER)
     with backend_failures(BUSY):
         album.title, album.description, album.cover_image_id = title, text, cover_id
+        album.sort_order = order
         db.session.commit()
+    return album
+
+
+def _entries(album: Album) -> dict[int, int]:
+    """Every image id of the album (shown or not) with its position, in its order by hand;
+    the album's row is locked until the commit so that two reorders do not interleave."""
+    db.session.scalar(select(Album.id).where(Album.id == album.id).with_for_update())
+    rows = db.session.execute(
+        select(AlbumImage.image_id, AlbumImage.position)
+        .where(AlbumImage.album_id == album.id)
+        .order_by(AlbumImage.position, AlbumImage.image_id)
+    )
+    return {image_id: place for image_id, place in rows}
+
+
+def _shown_order(album: Album, entries: dict[int, int]) -> list[int]:
+    """The album's shown images in the order its pages show them."""
+    shown = set(
+        db.session.scalars(
+            _visible_images().where(AlbumImage.album_id == album.id).with_only_columns(Image.id)
+        )
+    )
+    if album.sort_order == MANUAL:
+        return [i for i in entries if i in shown]
+    return sorted(shown, reverse=album.sort_order != OLDEST)
+
+
+def _renumber(album: Album, shown: list[int], entries: dict[int, int]) -> None:
+    """Put ``shown`` first, then the entries not shown in their order, at positions 1, 2,
+    3... (writing only those that change); the album is ordered by hand from then on."""
+    placed = set(shown)
+    order = shown + [i for i in entries if i not in placed]
+    for place, image_id in enumerate(order, 1):
+        if entries[image_id] != place:
+            db.session.execute(
+                sql_update(AlbumImage)
+                .where(AlbumImage.album_id == album.id, AlbumImage.image_id == image_id)
+                .values(position=place)
+            )
+    album.sort_order = MANUAL
+    db.session.commit()
+
+
+def reorder(album: Album, image_ids: list[int]) -> Album:
+    """Put the album's shown images in the order of ``image_ids``, which must name each of
+    them exactly once (RuleError and nothing changed otherwise); the album is then ordered
+    by hand. Images not shown (in the trash) keep their order after them."""
+    with backend_failures(BUSY):
+        entries = _entries(album)
+        shown = _shown_order(album, entries)
+        if len(image_ids) != len(shown) or set(image_ids) != set(shown):
+            db.session.rollback()
+            raise RuleError(NOT_THE_IMAGES)
+        _renumber(album, list(image_ids), entries)
+    return album
+
+
+def move(album: Album, image_id: int, where: str) -> Album:
+    """Move one shown image ``earlier`` or ``later`` by one place, or to the ``front``, in
+    the order shown; an album ordered by date is ordered by hand from then on."""
+    if where not in MOVES:
+        raise RuleError("Move an image earlier, later or to the front.")
+    with backend_failures(BUSY):
+        entries = _entries(album)
+        shown = _shown_order(album, entries)
+        if image_id not in shown:
+            db.session.rollback()
+            raise NotFound(NOT_IN_ALBUM)
+        at = shown.index(image_id)
+        to = {"earlier": max(at - 1, 0), "later": min(at + 1, len(shown) - 1), "front": 0}[where]
+        shown.insert(to, shown.pop(at))
+        _renumber(album, shown, entries)
     return album
 
 
@@ -187,7 +324,13 @@ def add_images(album: Album, image_ids: list[int]) -> int:
             )
         )
         new = [i for i in ids if i not in present]
-        db.session.add_all(AlbumImage(album_id=album.id, image_id=i) for i in new)
+        last = db.session.scalar(
+            select(func.max(AlbumImage.position)).where(AlbumImage.album_id == album.id)
+        )
+        db.session.add_all(
+            AlbumImage(album_id=album.id, image_id=i, position=(last or 0) + place)
+            for place, i in enumerate(new, 1)
+        )
         try:
             db.session.commit()
         except IntegrityError:  # the same image added at once by another request

@@ -272,7 +272,14 @@ def album_page(album_id: int) -> str:
     album = albums.get_album(album_id, current_user)
     before = parse_id(request.args.get("before"))
     shown = albums.page(album, before, current_app.config["PAGE_SIZE"])
-    return render_template("albums/album.html", album=album, page=shown, cover=albums.cover(album))
+    return render_template(
+        "albums/album.html",
+        album=album,
+        page=shown,
+        cover=albums.cover(album),
+        orders=albums.ORDERS,
+        before=before,
+    )
 
 
 @albums_bp.route("/albums/<int:album_id>/edit", methods=["POST"])
@@ -286,7 +293,35 @@ def edit_album(album_id: int) -> Response:
         raise RuleError(albums.NOT_A_COVER)
     albums.update(album, form.get("title", ""), form.get("description", ""), cover)
     flash("Saved the album.", "success")
-    return redirect(url_for("albums.album_page", album_id=album.id), code=303)
+    return _to_album(album.id)
+
+
+def _to_album(album_id: int, **args: object) -> Response:
+    """The album's page, after a form of it (``args``: the page and where on it)."""
+    return redirect(url_for("albums.album_page", album_id=album_id, **args), code=303)
+
+
+@albums_bp.route("/albums/<int:album_id>/order", methods=["POST"])
+@login_required
+def order_album(album_id: int) -> Response:
+    """Order the album by date (newest or oldest first) or by hand."""
+    album = albums.get_album(album_id, current_user)
+    albums.set_order(album, request.form.get("order", ""))
+    flash(f"The album is now ordered {albums.ORDERS[album.sort_order].lower()}.", "success")
+    return _to_album(album.id)
+
+
+@albums_bp.route("/albums/<int:album_id>/move", methods=["POST"])
+@login_required
+def move_image(album_id: int) -> Response:
+    """Move one image earlier, later or to the front; back to the same page, at it."""
+    album = albums.get_album(album_id, current_user)
+    image_id = parse_id(request.form.get("image_id"))
+    if image_id is None:
+        raise NotFound(albums.NOT_IN_ALBUM)
+    albums.move(album, image_id, request.form.get("to", ""))
+    before = parse_id(request.form.get("before"))
+    return _to_album(album.id, before=before, _anchor=f"album-images-{image_id}")
 
 
 @albums_bp.route("/albums/<int:album_id>/delete", methods=["POST"])

@@ -120,11 +120,16 @@ class ImagePatch(BaseModel):
     visibility: Visibility | None = None
 
 
+AlbumOrder = Literal["newest", "oldest", "manual"]
+ORDER_TEXT = "How its images are listed: by date, newest or oldest first, or by hand (manual)."
+
+
 class AlbumItem(BaseModel):
     id: int
     title: str
     description: str | None
     cover_image_id: int | None = Field(description="The cover; null: the newest image.")
+    order: AlbumOrder = Field(description=ORDER_TEXT)
     image_count: int
     created_at: dt.datetime = Field(description="ISO 8601, UTC.")
 
@@ -138,6 +143,7 @@ class AlbumCreate(BaseModel):
 
     title: str = Field(min_length=1, max_length=100)
     description: str = Field("", max_length=2000)
+    order: AlbumOrder = Field("newest", description=ORDER_TEXT)
 
 
 class AlbumPatch(BaseModel):
@@ -148,6 +154,7 @@ class AlbumPatch(BaseModel):
     cover_image_id: int | None = Field(
         None, ge=0, le=2**63 - 1, description="One of the album's images; null: the newest."
     )
+    order: AlbumOrder | None = Field(None, description=ORDER_TEXT)
 
 
 class AlbumImageIds(BaseModel):
@@ -158,17 +165,26 @@ class AlbumImageIds(BaseModel):
     )
 
 
+class AlbumReorder(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    image_ids: list[Annotated[int, Field(ge=0, le=2**63 - 1)]] = Field(
+        max_length=100_000,
+        description="Every image of the album, each once, in the new order (first first).",
+    )
+
+
 class AlbumImagesQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     limit: int = Field(50, ge=1, le=200)
     before: int | None = Field(
-        None, ge=0, le=2**63 - 1, description="From `next_before`: the next (older) page."
+        None, ge=0, le=2**63 - 1, description="From `next_before`: the next page."
     )
 
 
 class AlbumImagePage(BaseModel):
-    items: list[ImageItem] = Field(description="The album's images, newest first.")
+    items: list[ImageItem] = Field(description="The album's images, in the album's order.")
     next_before: int | None = Field(description="Pass as `before` for the next page; null: done.")
 
 

@@ -22,6 +22,7 @@ from .schemas import (
     AlbumItem,
     AlbumList,
     AlbumPatch,
+    AlbumReorder,
     NewShare,
     Problem,
     ShareCreate,
@@ -41,6 +42,7 @@ def _album(album: Album, count: int | None = None) -> dict[str, Any]:
         title=album.title,
         description=album.description,
         cover_image_id=album.cover_image_id,
+        order=album.sort_order,
         image_count=albums.image_count(album) if count is None else count,
         created_at=album.created_at.replace(microsecond=0),
     ).model_dump(mode="json")
@@ -63,7 +65,8 @@ def list_albums(caller: auth.Caller) -> Response:
 )
 def create_album(caller: auth.Caller, body: AlbumCreate) -> tuple[Response, int]:
     """Make an album."""
-    return jsonify(_album(albums.create(caller.user, body.title, body.description), 0)), 201
+    album = albums.create(caller.user, body.title, body.description, body.order)
+    return jsonify(_album(album, 0)), 201
 
 
 @bp.route("/v1/albums/<int:album_id>", methods=["GET"])
@@ -81,13 +84,13 @@ def get_album(caller: auth.Caller, album_id: int) -> Response:
     tags=ALBUM_TAGS,
 )
 def update_album(caller: auth.Caller, album_id: int, body: AlbumPatch) -> Response:
-    """Change an album's title, description or cover (fields left out stay as they are)."""
+    """Change an album's title, description, cover or order (fields left out stay as they are)."""
     album = albums.get_album(album_id, caller.user)
     sent = body.model_fields_set
     title = body.title if body.title is not None else album.title
     text = body.description if body.description is not None else album.description or ""
     cover = body.cover_image_id if "cover_image_id" in sent else album.cover_image_id
-    return jsonify(_album(albums.update(album, title, text, cover)))
+    return jsonify(_album(albums.update(album, title, text, cover, body.order)))
 
 
 @bp.route("/v1/albums/<int:album_id>", methods=["DELETE"])
@@ -109,7 +112,7 @@ def delete_album(caller: auth.Caller, album_id: int) -> tuple[str, int]:
     tags=ALBUM_TAGS,
 )
 def album_images(caller: auth.Caller, album_id: int, query: AlbumImagesQuery) -> Response:
-    """The album's images, newest first; pass `next_before` as `before` for the next page."""
+    """The album's images in its order; pass `next_before` as `before` for the next page."""
     album = albums.get_album(album_id, caller.user)
     shown = albums.page(album, query.before, query.limit)
     return jsonify(items=[item(image) for image in shown.items], next_before=shown.next_before)
@@ -131,6 +134,28 @@ def add_album_images(caller: auth.Caller, album_id: int, body: AlbumImageIds) ->
     album = albums.get_album(album_id, caller.user)
     albums.add_images(album, body.image_ids)
     return jsonify(_album(album))
+
+
+@bp.route("/v1/albums/<int:album_id>/order", methods=["PUT"])
+@operation(
+    json=AlbumReorder,
+    write=True,
+    responses={
+        200: ("The album as it is now, ordered by hand.", AlbumItem),
+        400: ("Not exactly the album's images, each once; nothing changed.", Problem),
+        403: READ_ONLY_ALBUM,
+        404: NO_ALBUM,
+    },
+    tags=ALBUM_TAGS,
+)
+def reorder_album(caller: auth.Caller, album_id: int, body: AlbumReorder) -> Response:
+    """Order the album by hand: send all its image ids in the order wanted.
+
+    The list must name every image of the album exactly once (those in the trash are left
+    out and keep their place after the others); otherwise 400 and nothing changes.
+    """
+    album = albums.get_album(album_id, caller.user)
+    return jsonify(_album(albums.reorder(album, body.image_ids)))
 
 
 @bp.route("/v1/albums/<int:album_id>/images/<int:image_id>", methods=["DELETE"])
