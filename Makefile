@@ -9,7 +9,7 @@ PHOTOS ?= example_images
 
 export HOST PORT DATA_DIR
 
-.PHONY: run test test-quick lint bench install install-dev system-deps clean
+.PHONY: run test test-quick lint bench install install-dev system-deps clean translations
 
 $(BIN)/activate:
 	@bash .ci/ensure-venv.sh $(PYTHON)
@@ -48,6 +48,14 @@ lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/ruff format --check web tests bench support
+
+## make translations: gather the strings marked in web/ into each catalogue
+## (web/translations/<language>/LC_MESSAGES/messages.po); then translate the new, empty ones
+translations: install-dev
+	pot=$$(mktemp) && $(BIN)/pybabel extract -F babel.cfg -k lazy_gettext \
+		--no-location --sort-output -o $$pot . \
+	&& $(BIN)/pybabel update -i $$pot -d web/translations --no-fuzzy-matching \
+		--ignore-obsolete --width 88; status=$$?; rm -f $$pot; exit $$status
 
 ## make bench PHOTOS=folder: the benchmarks (not part of make test)
 bench: install-dev system-deps

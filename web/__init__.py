@@ -13,9 +13,10 @@ from typing import Any
 
 from flask import Flask
 from flask import session as flask_session
+from flask_babel import gettext
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cli, errors, security
+from . import cli, errors, i18n, security
 from . import config as settings
 from .accounts import sessions
 from .accounts.password_routes import bp as passwords_bp
@@ -30,6 +31,7 @@ from .api.routes import bp as api_bp
 from .api.v1 import bp as api_v1_bp
 from .comments.routes import bp as comments_bp
 from .extensions import bootstrap, csrf, db, limiter, login_manager, storage
+from .i18n import N_
 from .images.routes import bp as gallery_bp
 from .integers import IdConverter
 from .operations import maintenance, metrics, request_log
@@ -46,13 +48,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.url_map.converters["int"] = IdConverter
 
     db.init_app(app)
+    i18n.init_app(app)
     storage.init_app(app)
     csrf.init_app(app)
     bootstrap.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Please log in to see this page."
+    login_manager.login_message = N_("Please log in to see this page.")
+    login_manager.localize_callback = gettext
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
     app.config.setdefault("USE_SESSION_FOR_NEXT", True)

@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 from flask import Flask, Response, g, jsonify, render_template, request
+from flask_babel import gettext, ngettext
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import inspect as sa_inspect
@@ -22,10 +23,10 @@ from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntit
 from werkzeug.http import HTTP_STATUS_CODES
 
 from .extensions import limiter, login_manager
+from .i18n import N_
 from .rules import RuleError
 from .storage import StorageError
 from .viewers import signed_in
-from .words import counted
 
 log = logging.getLogger("web.errors")
 
@@ -89,8 +90,11 @@ def init_app(app: Flask) -> None:
         limit = app.config["MAX_UPLOAD_MB"]
         return render_error(
             413,
-            "Upload too large",
-            f"The upload is larger than the limit of {limit} MB. Nothing was stored.",
+            gettext("Upload too large"),
+            gettext(
+                "The upload is larger than the limit of %(limit)s MB. Nothing was stored.",
+                limit=limit,
+            ),
         )
 
     @app.errorhandler(429)
@@ -101,9 +105,11 @@ def init_app(app: Flask) -> None:
     def csrf_error(exc: CSRFError):
         return render_error(
             400,
-            "Form expired",
-            "The form was missing its security token or it had expired. "
-            "Go back, reload the page and try again. Nothing was changed.",
+            gettext("Form expired"),
+            gettext(
+                "The form was missing its security token or it had expired. "
+                "Go back, reload the page and try again. Nothing was changed."
+            ),
         )
 
     @app.errorhandler(RuleError)
@@ -113,7 +119,7 @@ def init_app(app: Flask) -> None:
         if exc.status == 503:  # counted by the metrics
             store = isinstance(exc.__cause__, StorageError)
             g.unavailable = "object store" if store else "database"
-        body, status = render_error(exc.status, "Request refused", str(exc))
+        body, status = render_error(exc.status, gettext("Request refused"), gettext(str(exc)))
         headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else {}
         return body, status, headers
 
@@ -133,8 +139,8 @@ def init_app(app: Flask) -> None:
     def http_error(exc: HTTPException):
         # A 500 goes to server_error (Flask picks the handler of the closest class).
         if exc.code is None or exc.code >= 500:
-            return render_error(exc.code or 500, exc.name, exc.description or exc.name)
-        body, status = render_error(exc.code, exc.name, _message(exc))
+            return render_error(exc.code or 500, _title(exc), exc.description or exc.name)
+        body, status = render_error(exc.code, _title(exc), _message(exc))
         valid = getattr(exc, "valid_methods", None)
         headers = {"Allow": ", ".join(valid)} if exc.code == 405 and valid else {}
         return body, status, headers
@@ -151,9 +157,12 @@ def init_app(app: Flask) -> None:
         )
         return render_error(
             500,
-            "Something went wrong",
-            "The server could not complete the request. "
-            f"If this keeps happening, quote the request id {g.get('request_id')}.",
+            gettext("Something went wrong"),
+            gettext(
+                "The server could not complete the request. "
+                "If this keeps happening, quote the request id %(id)s.",
+                id=g.get("request_id"),
+            ),
         )
 
 
@@ -170,9 +179,12 @@ def unavailable(part: str, exc: Exception):
     )
     body, status = render_error(
         503,
-        "Try again in a moment",
-        "The service is not answering right now, so nothing was changed. Please try again "
-        f"in a moment. If this keeps happening, quote the request id {g.get('request_id')}.",
+        gettext("Try again in a moment"),
+        gettext(
+            "The service is not answering right now, so nothing was changed. Please try "
+            "again in a moment. If this keeps happening, quote the request id %(id)s.",
+            id=g.get("request_id"),
+        ),
     )
     return body, status, {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
@@ -212,7 +224,7 @@ def rate_limited(title: str, message: str):
     """The 429 page of a rate limit; ``{when}`` in ``message`` becomes "N minutes"."""
     wait = retry_after_seconds()
     minutes = max(1, -(-wait // 60))
-    when = counted(minutes, "minute")
+    when = ngettext("%(num)s minute", "%(num)s minutes", minutes)
     body, status = render_error(429, title, message.format(when=when))
     return body, status, {"Retry-After": str(wait)}
 
@@ -220,7 +232,8 @@ def rate_limited(title: str, message: str):
 def too_many_attempts():
     """The 429 page of the failed-attempt limits: says when to try again."""
     return rate_limited(
-        "Too many attempts", "Too many failed attempts. For your safety, try again in {when}."
+        gettext("Too many attempts"),
+        gettext("Too many failed attempts. For your safety, try again in {when}."),
     )
 
 
@@ -232,8 +245,41 @@ def retry_after_seconds() -> int:
     return max(1, int(current.reset_at - time.time()))
 
 
+# The titles of the error pages, by status (Werkzeug's names, translated).
+_TITLES = {
+    400: N_("Bad Request"),
+    401: N_("Unauthorized"),
+    403: N_("Forbidden"),
+    404: N_("Not Found"),
+    405: N_("Method Not Allowed"),
+    409: N_("Conflict"),
+    410: N_("Gone"),
+    413: N_("Request Entity Too Large"),
+    415: N_("Unsupported Media Type"),
+    422: N_("Unprocessable Entity"),
+    429: N_("Too Many Requests"),
+    500: N_("Internal Server Error"),
+    503: N_("Service Unavailable"),
+}
+# Said when a view refused without saying why (Werkzeug's own text is English only).
+_MESSAGES = {
+    400: N_("The request could not be understood. Nothing was changed."),
+    403: N_("You may not see or do this."),
+    404: N_("There is nothing at this address."),
+    405: N_("This address does not accept that kind of request."),
+    410: N_("This is no longer here."),
+}
+
+
+def _title(exc: HTTPException) -> str:
+    title = _TITLES.get(exc.code or 0)
+    return gettext(title) if title else exc.name
+
+
 def _message(exc: HTTPException) -> str:
-    return {
-        404: "There is nothing at this address.",
-        405: "This address does not accept that kind of request.",
-    }.get(exc.code or 0, exc.description or exc.name)
+    said = exc.description
+    default = type(exc).description
+    message = _MESSAGES.get(exc.code or 0)
+    if message and (exc.code in (404, 405) or not said or said == default):
+        return gettext(message)
+    return said or exc.name

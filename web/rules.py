@@ -14,12 +14,13 @@ from contextlib import contextmanager
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from .extensions import db
+from .i18n import N_
 from .storage import StorageError
 
 log = logging.getLogger(__name__)
 
 TRY_AGAIN = "The image store is not answering right now. Nothing was changed; please try again."
-BUSY = "The database is busy right now. Nothing was changed; please try again."
+BUSY = N_("The database is busy right now. Nothing was changed; please try again.")
 
 
 class RuleError(Exception):

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext
+
+from .i18n import number
+
 
 def filesize(size: int | None) -> str:
-    """Bytes in the units people read: 1.5 MB, 320 KB, 12 bytes."""
+    """Bytes in the units people read, in the page's language: 1.5 MB (1,5 MB), 12 bytes."""
     value = float(size or 0)
     if value < 1024:
-        return f"{int(value)} bytes"
+        return gettext("%(num)s bytes", num=int(value))
     for unit in ("KB", "MB", "GB"):
         value /= 1024
         if value < 1024 or unit == "GB":
             break
-    return f"{value:.1f} {unit}"
+    return f"{number(value, '0.0')} {unit}"

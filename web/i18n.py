@@ -1,0 +1,142 @@
+"""Languages: which one a request is served in, and the catalogues that translate it.
+
+English is the language of the source; every other language is a catalogue
+``web/translations/<code>/LC_MESSAGES/messages.po``, written by hand. The ``.po`` files
+are compiled in memory the first time a process needs them, so no ``.mo`` file is built
+or committed. A request's language is, in this order: the signed-in person's choice on
+the Account page, the browser's ``Accept-Language``, English.
+
+Scripts get their strings from the same catalogue: a script marks a string with
+``gettext("...")`` (web/static/js/i18n.js), and every page in another language than
+English carries the translations of the scripts' strings in a JSON data block.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+from datetime import datetime
+from pathlib import Path
+
+import flask_login
+from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+from babel.support import NullTranslations, Translations
+from flask import Flask, g, has_request_context, request
+from flask_babel import Babel, Domain, format_date, format_time, get_locale, gettext
+from sqlalchemy.exc import SQLAlchemyError
+
+DEFAULT = "en"
+# The languages a person can choose, each named in its own language.
+LANGUAGES = {"en": "English", "de": "Deutsch"}
+TRANSLATIONS = Path(__file__).parent / "translations"
+SCRIPTS = Path(__file__).parent / "static" / "js"
+COOKIE = "language"  # a visitor's choice, before they sign in
+
+
+def N_(text: str) -> str:
+    """Mark a string for the catalogue; it is translated later, where it is shown."""
+    return text
+
+
+@functools.cache
+def catalogue(language: str) -> NullTranslations:
+    """The translations of one language, compiled in memory from its ``.po`` file."""
+    po = TRANSLATIONS / language / "LC_MESSAGES" / "messages.po"
+    if language == DEFAULT or not po.is_file():
+        return NullTranslations()
+    with po.open("rb") as handle:
+        messages = read_po(handle, locale=language)
+    compiled = io.BytesIO()
+    write_mo(compiled, messages, use_fuzzy=False)
+    compiled.seek(0)
+    return Translations(fp=compiled)
+
+
+@functools.cache
+def script_strings() -> tuple[str, ...]:
+    """The strings the scripts mark with ``gettext("...")``, found as Babel extracts them."""
+    found = extract_from_dir(
+        str(SCRIPTS), method_map=[("*.js", "javascript")], keywords={"gettext": None}
+    )
+    return tuple(sorted({message for _file, _line, message, _comments, _ctx in found}))
+
+
+def chosen_language() -> str | None:
+    """The language a person picked: their account's setting, else a visitor's cookie."""
+    # With the database down, only a person already loaded: the error page must render.
+    person = g.get("_login_user") if g.get("database_down") else flask_login.current_user
+    try:
+        choice = getattr(person, "language", None) if person else None
+    except SQLAlchemyError:  # the account could not be read: the browser's language then
+        choice = None
+    if choice is None:
+        choice = request.cookies.get(COOKIE)
+    return choice if choice in LANGUAGES else None
+
+
+def select_language() -> str:
+    """The language of this request: the person's choice, else the browser's, else English."""
+    if not has_request_context():
+        return DEFAULT
+    return chosen_language() or request.accept_languages.best_match(LANGUAGES, DEFAULT)
+
+
+def language() -> str:
+    """The language the current request is served in ("en" outside a request)."""
+    locale = get_locale()
+    return locale.language if locale else DEFAULT
+
+
+def number(value: float, pattern: str = "#,##0.0") -> str:
+    """A number written as the current language writes it: 1,234.5 or 1.234,5."""
+    return format_decimal(value, pattern, locale=language())
+
+
+def date(moment: datetime | None) -> str:
+    """A day: 2026-11-25 in English (as always), the language's own way otherwise."""
+    if moment is None:
+        return gettext("never")
+    if language() == DEFAULT:
+        return moment.strftime("%Y-%m-%d")
+    return format_date(moment, "medium")
+
+
+def date_time(moment: datetime | None) -> str:
+    """A day and time in UTC: 2026-11-25 16:39 UTC, or 25.11.2026, 16:39 UTC."""
+    if moment is None:
+        return gettext("never")
+    if language() == DEFAULT:
+        return moment.strftime("%Y-%m-%d %H:%M UTC")
+    return f"{format_date(moment, 'medium')}, {format_time(moment, 'short')} UTC"
+
+
+class _Catalogues(Domain):
+    """Flask-Babel's domain, reading the catalogues compiled in memory."""
+
+    def get_translations(self) -> NullTranslations:
+        return catalogue(language())
+
+
+class _Babel(Babel):
+    @functools.cached_property
+    def domain_instance(self) -> Domain:
+        return _Catalogues()
+
+
+def init_app(app: Flask) -> None:
+    _Babel(app, locale_selector=select_language, default_timezone="UTC")
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
+    app.add_template_filter(date, "date")
+    app.add_template_filter(date_time, "date_time")
+
+    @app.context_processor
+    def _languages() -> dict[str, object]:
+        current = language()
+        strings = {}
+        if current != DEFAULT:
+            translations = catalogue(current)
+            strings = {text: translations.gettext(text) for text in script_strings()}
+        return {"page_language": current, "languages": LANGUAGES, "script_strings": strings}
