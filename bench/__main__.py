@@ -1,4 +1,4 @@
-"""``python -m bench PHOTOS [--quick]``: see bench/README.md."""
+"""``python -m bench PHOTOS [--smoke | --full]``: see bench/README.md."""
 
 from bench.run import main
 

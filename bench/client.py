@@ -114,6 +114,13 @@ class User:
         _expect(response, 303, what=f"upload of {filename}")
         return elapsed
 
+    def clone(self) -> User:
+        """Another connection of the same signed-in browser (same cookies, no new login)."""
+        session = requests.Session()
+        session.headers["User-Agent"] = str(self.session.headers.get("User-Agent", ""))
+        session.cookies.update(self.cookies)
+        return User(self.base, self.username, session, self.csrf_token, dict(self.cookies))
+
     def cookie_header(self) -> str:
         return "; ".join(f"{k}={v}" for k, v in self.cookies.items())
 

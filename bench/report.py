@@ -1,55 +1,44 @@
-"""The printed table: every figure beside its baseline from the same run, and the targets."""
+"""The benchmark's table, in Markdown, generated from one result file.
+
+``python -m bench.report bench/results/FILE.json`` prints the table that the README's
+"Latest figures" shows (tests/test_bench.py checks that they are equal). Every ratio
+is a figure over its raw baseline measured in the same run; the targets are judged on
+MySQL + S3, and the embedded default's figures are given beside them.
+"""
 
 from __future__ import annotations
 
+import json
 import math
+import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from .stack import BACKENDS, MYSQL_S3
+from .stack import EMBEDDED, MYSQL_S3
 
-Cell = tuple[float | None, float | None, float | None]  # value, baseline, ratio
-
-
-@dataclass
-class Target:
-    """A goal checked on the mysql-s3 figures (the embedded ones if mysql-s3 did not run)."""
-
-    key: str
-    text: str
-    check: Callable[[float], bool]
+DISTURBED_PCT = 5.0  # foreign CPU above this share of the machine marks a figure with *
+BACKEND_TITLES = {MYSQL_S3: "MySQL + S3", EMBEDDED: "embedded default"}
 
 
-TARGETS = {
-    "gallery_p50": Target("gallery_p50", "<= 20 ms", lambda v: v <= 20),
-    "gallery_ratio": Target("gallery_ratio", "100k/1k <= 1.5", lambda v: v <= 1.5),
-    "page_weight": Target("page_weight", "<= 250 KB", lambda v: v <= 250),
-    "upload_p50": Target("upload_p50", "<= 120 ms", lambda v: v <= 120),
-    "upload_scaling": Target("upload_scaling", "4 clients >= 1.6x", lambda v: v >= 1.6),
-    "thumbs": Target("thumbs", ">= 800/s", lambda v: v >= 800),
-    "revalidate": Target("revalidate", "100% 304", lambda v: v >= 1.0),
-    "memory": Target("memory", "rise <= 50 MB", lambda v: v <= 50),
-}
+@dataclass(frozen=True)
+class Row:
+    """One line of the table: a figure, its same-run baseline, and the target."""
+
+    label: str
+    unit: str
+    figure: Callable[[dict], Any]  # backend results -> value
+    baseline: Callable[[dict], Any] | None = None  # backend results -> raw baseline
+    baseline_label: str = ""
+    target: str = "—"
+    judged: str = "ratio"  # "ratio" or "value": what the target is about
+    check: Callable[[float], bool] | None = None
+    cpu: tuple[tuple[str, ...], ...] = ()  # result paths of the measured blocks' CPU
 
 
-def _num(value: float | None, digits: int = 1) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    if abs(value) >= 10000:
-        return f"{value:,.0f}"
-    if digits == 1 and abs(value) < 1:
-        return f"{value:.2f}"
-    return f"{value:.{digits}f}"
-
-
-def _ratio(value: float | None) -> str:
-    if value is None or math.isnan(value):
-        return "-"
-    return f"{value:.2f}x"
-
-
-def _get(data: dict, *path: str) -> Any:
+def _get(data: Any, *path: str) -> Any:
     for key in path:
         if not isinstance(data, dict) or key not in data:
             return None
@@ -57,473 +46,374 @@ def _get(data: dict, *path: str) -> Any:
     return data
 
 
-def _first(per_backend: dict[str, dict], phase: str, key: str) -> dict:
-    """The ``phase`` results of the first backend on which it ran ({} when none did)."""
-    for data in per_backend.values():
-        found = data.get(phase) if isinstance(data, dict) else None
-        if isinstance(found, dict) and key in found:
-            return found
-    return {}
+def _sizes(results: dict[str, Any]) -> list[int]:
+    found: set[int] = set()
+    for data in results.get("backends", {}).values():
+        found |= {int(s) for s in (_get(data, "gallery", "sizes") or {})}
+    return sorted(found)
 
 
-def _cell(value: Any, baseline: Any) -> Cell:
-    if value is None:
-        return (None, None, None)
-    if baseline in (None, 0):
-        return (value, baseline, None)
-    return (value, baseline, value / baseline)
+def rows(results: dict[str, Any]) -> list[Row]:
+    sizes = _sizes(results)
+    ten = 10_000 if 10_000 in sizes else (sizes[-1] if sizes else 10_000)
+    last = sizes[-1] if sizes else ten
+    sample = next(iter(results.get("backends", {}).values()), {})
+    distinct = _get(sample, "serving", "images") or "?"
+    per_worker = _get(sample, "memory", "uploads") or 16
+    size_mb = _get(sample, "memory", "size_mb") or 20
 
+    def page(size: int, kind: str, key: str = "p50_ms") -> Callable[[dict], Any]:
+        return lambda d: _get(d, "gallery", "sizes", str(size), kind, key)
 
-class Table:
-    def __init__(self, backends: list[str]) -> None:
-        self.backends = backends
-        self.lines: list[str] = []
-        self.verdicts: list[dict[str, Any]] = []
-        self.widths = (46, 9, 9, 8)
-
-    def section(self, title: str, baseline: str) -> None:
-        w0, w1, w2, w3 = self.widths
-        self.lines.append("")
-        self.lines.append(f"== {title}")
-        self.lines.append(f"   baseline: {baseline}")
-        head = f"{'':<{w0}}"
-        sub = f"{'metric':<{w0}}"
-        for backend in self.backends:
-            head += f" | {backend:^{w1 + w2 + w3 + 2}}"
-            sub += f" | {'value':>{w1}} {'baseline':>{w2}} {'ratio':>{w3}}"
-        head += " | target"
-        sub += " |"
-        self.lines += [head, sub, "-" * len(sub) + "-" * 26]
-
-    def row(
-        self,
-        label: str,
-        cells: dict[str, Cell],
-        target: str | None = None,
-        target_value: Callable[[Cell], float | None] | None = None,
-        digits: int = 1,
-    ) -> None:
-        w0, w1, w2, w3 = self.widths
-        text = f"{label:<{w0}}"
-        for backend in self.backends:
-            value, baseline, ratio = cells.get(backend, (None, None, None))
-            text += (
-                f" | {_num(value, digits):>{w1}} {_num(baseline, digits):>{w2}} "
-                f"{_ratio(ratio):>{w3}}"
-            )
-        if target:
-            goal = TARGETS[target]
-            judged = MYSQL_S3 if MYSQL_S3 in cells and cells[MYSQL_S3][0] is not None else None
-            if judged is None:
-                judged = next(
-                    (b for b in self.backends if cells.get(b, (None,))[0] is not None), None
-                )
-            verdict = "n/a"
-            figure = None
-            if judged is not None:
-                pick = target_value or (lambda c: c[0])
-                figure = pick(cells[judged])
-                if figure is not None and not math.isnan(figure):
-                    verdict = "PASS" if goal.check(figure) else "MISS"
-            note = "" if judged == MYSQL_S3 else f" ({judged})" if judged else ""
-            text += f" | {goal.text:<18} {verdict}{note}"
-            self.verdicts.append(
-                {
-                    "target": target,
-                    "goal": goal.text,
-                    "label": label,
-                    "backend": judged,
-                    "figure": figure,
-                    "verdict": verdict,
-                }
-            )
-        self.lines.append(text)
-
-    def note(self, text: str) -> None:
-        self.lines.append(f"   {text}")
-
-
-# Gallery rows after "first page p50" at each size: (label, path of the figure under
-# that size, (baseline at the first size?, path of the baseline figure)).
-GALLERY_DETAIL_ROWS = (
-    ("first page p95 ms", ("first", "p95_ms"), (True, "first", "p95_ms")),
-    ("deep page (middle) p50 ms", ("deep", "p50_ms"), (True, "deep", "p50_ms")),
-    ("deep page p95 ms", ("deep", "p95_ms"), (True, "deep", "p95_ms")),
-    ("  queries of first page p50 ms", ("service_first", "p50_ms"), (False, "first", "p50_ms")),
-    (
-        "    of which usage() p50 ms",
-        ("service_first", "usage_p50_ms"),
-        (False, "service_first", "p50_ms"),
-    ),
-    ("  queries of deep page p50 ms", ("service_deep", "p50_ms"), (False, "deep", "p50_ms")),
-    (
-        "    of which list_images(public) p50 ms",
-        ("service_deep", "list_public_p50_ms"),
-        (False, "service_deep", "p50_ms"),
-    ),
-)
-
-
-def build(results: dict[str, Any], quick: bool) -> Table:
-    backends = [b for b in BACKENDS if b in results["backends"]]
-    table = Table(backends)
-    r = {b: results["backends"][b] for b in backends}
-
-    def cells(fn: Callable[[dict], Cell]) -> dict[str, Cell]:
-        out = {}
-        for b in backends:
-            try:
-                out[b] = fn(r[b])
-            except (KeyError, TypeError, ZeroDivisionError):
-                out[b] = (None, None, None)
-        return out
-
-    # 1. upload
-    table.section(
-        "Upload: POST /myfiles (login session, CSRF; until the 303)",
-        "the same bytes PUT straight into the same store "
-        "(mysql-s3: minio fput_object; embedded: file write + fsync), same clients",
-    )
-
-    def up(clients: int, metric: str) -> Callable[[dict], Cell]:
-        return lambda d: _cell(
-            d["upload"][f"app_{clients}"][metric], d["upload"][f"raw_{clients}"][metric]
+    def versus_raw(
+        label: str, phase: str, app: str, raw: str, metric: str, against: str, least: float
+    ) -> Row:
+        """A figure of the app against the raw store's in the same run: a ratio target,
+        at most ``-least`` (latency) or at least ``least`` (throughput)."""
+        return Row(
+            label,
+            "ms" if metric.endswith("_ms") else "/s",
+            lambda d: _get(d, phase, app, metric),
+            lambda d: _get(d, phase, raw, metric),
+            against,
+            f"≤ {-least:g}×" if least < 0 else f"≥ {least:g}×",
+            check=(lambda r: r <= -least) if least < 0 else (lambda r: r >= least),
+            cpu=((phase, app, "cpu"), (phase, raw, "cpu")),
         )
 
-    for n in (1, 4):
-        label = f"{n} client{'s' if n > 1 else ''}"
-        table.row(
-            f"{label}: p50 ms per upload",
-            cells(up(n, "p50_ms")),
-            target="upload_p50" if n == 1 else None,
-        )
-        table.row(f"{label}: p95 ms per upload", cells(up(n, "p95_ms")))
-        table.row(f"{label}: images/s", cells(up(n, "images_per_s")))
-        table.row(f"{label}: MB/s", cells(up(n, "mb_per_s")), digits=2)
-    table.row(
-        "4 clients / 1 client throughput (x)",
-        cells(lambda d: (d["upload"]["scaling_app"], d["upload"]["scaling_raw"], None)),
-        target="upload_scaling",
-        digits=2,
-    )
-    sample = _first(r, "upload", "app_4")
-    if sample:
-        mps = sample.get("photo_megapixels", [])
-        table.note(
-            f"{sample.get('photos')} photos ({min(mps, default=0)}-{max(mps, default=0)} MP), "
-            f"1 client x {_get(sample, 'app_1', 'uploads')} uploads, "
-            f"4 clients x {_get(sample, 'app_4', 'uploads')} uploads; "
-            "baseline column of the scaling row = the raw store's own 4/1 scaling"
-        )
-
-    # 2. gallery
-    sizes = sorted({int(s) for b in backends for s in _get(r[b], "gallery", "sizes") or {}})
-    if sizes:
-        first = str(sizes[0])
-        table.section(
-            "Gallery: GET /myfiles, whole request timed by the client",
-            f"the same page at {sizes[0]:,} images (ratio = N / {sizes[0]:,}); "
-            "'queries' rows: the page's three repository calls run in-process "
-            "(baseline = the HTTP page time)",
-        )
-        table.row(
-            "request floor: GET / (signed in) p50 ms",
-            cells(
-                lambda d: _cell(
-                    d["gallery"]["sizes"][str(sizes[-1])]["floor"]["p50_ms"],
-                    d["gallery"]["sizes"][first]["floor"]["p50_ms"],
-                )
+    wrk_raw = "raw GETs/s by wrk"
+    out = [
+        versus_raw(
+            "Upload, one photo, p50",
+            "upload",
+            "app_1",
+            "raw_1",
+            "p50_ms",
+            "raw PUT of the same file",
+            -6,
+        ),
+        versus_raw(
+            "Uploads/s, 4 clients",
+            "upload",
+            "app_4",
+            "raw_4",
+            "images_per_s",
+            "raw PUTs/s, 4 clients",
+            0.2,
+        ),
+        versus_raw(
+            f"Thumbnails/s, 16 connections, {distinct} distinct images, cache on",
+            "serving",
+            "thumbs",
+            "raw_thumbs",
+            "per_s",
+            wrk_raw,
+            0.3,
+        ),
+        versus_raw(
+            "Thumbnails/s, same, `THUMB_CACHE_MB=0`",
+            "serving",
+            "thumbs_nocache",
+            "raw_thumbs",
+            "per_s",
+            wrk_raw,
+            0.2,
+        ),
+        versus_raw(
+            "Originals/s, 16 connections",
+            "serving",
+            "originals",
+            "raw_originals",
+            "per_s",
+            wrk_raw,
+            0.4,
+        ),
+        Row(
+            f"/myfiles p50 at {ten:,} images",
+            "ms",
+            page(ten, "first"),
+            target="≤ 10 ms",
+            judged="value",
+            check=lambda v: v <= 10,
+            cpu=(("gallery", "sizes", str(ten), "first", "cpu"),),
+        ),
+        Row(
+            f"/myfiles database round trips at {ten:,} images",
+            "",
+            lambda d: _get(d, "gallery", "sizes", str(ten), "round_trips"),
+            target="≤ 3",
+            judged="value",
+            check=lambda v: v <= 3,
+        ),
+    ]
+    for size in sizes:
+        if size <= ten:
+            continue
+        out += [
+            Row(
+                f"/myfiles p50 at {size:,} images (vs at {ten:,})",
+                "ms",
+                page(size, "first"),
+                page(ten, "first"),
+                f"at {ten:,}",
+                "flat: ≤ 1.5×",
+                check=lambda r: r <= 1.5,
+                cpu=(("gallery", "sizes", str(size), "first", "cpu"),),
             ),
+            Row(
+                f"/myfiles database round trips at {size:,} images",
+                "",
+                lambda d, s=size: _get(d, "gallery", "sizes", str(s), "round_trips"),
+                target="≤ 3",
+                judged="value",
+                check=lambda v: v <= 3,
+            ),
+        ]
+    for label, kind in (
+        ("page deep in the list", "deep"),
+        ("search by filename (one match)", "search"),
+        ("sorted by name", "sort_name"),
+        ("sorted by size", "sort_size"),
+    ):
+        out.append(
+            Row(
+                f"/myfiles at {last:,} images, {label}, p50",
+                "ms",
+                page(last, kind),
+                page(last, "first"),
+                "first page by date",
+            )
         )
-        for size in sizes:
-            s = str(size)
-            big = size == sizes[-1]
-            table.row(
-                f"first page p50 ms @ {size:,} images",
-                cells(
-                    lambda d, s=s: _cell(
-                        d["gallery"]["sizes"][s]["first"]["p50_ms"],
-                        d["gallery"]["sizes"][first]["first"]["p50_ms"],
-                    )
-                ),
-                target="gallery_p50" if big else None,
-            )
-            if big:
-                table.row(
-                    f"first page ratio {size:,}/{sizes[0]:,}",
-                    cells(
-                        lambda d, s=s: _cell(
-                            d["gallery"]["sizes"][s]["first"]["p50_ms"],
-                            d["gallery"]["sizes"][first]["first"]["p50_ms"],
-                        )
-                    ),
-                    target="gallery_ratio",
-                    target_value=lambda c: c[2],
-                )
-            for label, figure, baseline in GALLERY_DETAIL_ROWS:
-                table.row(
-                    f"{label} @ {size:,}",
-                    cells(
-                        lambda d, s=s, figure=figure, baseline=baseline: _cell(
-                            d["gallery"]["sizes"][s][figure[0]][figure[1]],
-                            d["gallery"]["sizes"][first if baseline[0] else s][baseline[1]][
-                                baseline[2]
-                            ],
-                        )
-                    ),
-                )
-        n = _first(r, "gallery", "requests_per_figure").get("requests_per_figure")
-        table.note(
-            f"{n} requests per figure, one client, keep-alive; 48 images a page; deep = "
-            "the public_after cursor of the middle of the list"
-        )
-        if quick and sizes[-1] < 100_000:
-            table.note(f"--quick: largest size {sizes[-1]:,}; the targets are for 100,000")
-
-    # 3. page weight
-    table.section(
-        "Page weight: first /myfiles page, HTML + every <img src> (as a browser fetches it)",
-        "the bytes of the original photos",
-    )
-    table.row(
-        "HTML + images KB",
-        cells(
-            lambda d: _cell(
-                d["page_weight"]["total_bytes"] / 1024, d["page_weight"]["originals_bytes"] / 1024
-            )
+    out += [
+        Row(
+            "Upload to preview ready, p50",
+            "ms",
+            lambda d: _get(d, "preview", "ready_p50_ms"),
         ),
-        target="page_weight",
-    )
-    table.row(
-        "  of which HTML KB",
-        cells(
-            lambda d: _cell(
-                d["page_weight"]["html_bytes"] / 1024, d["page_weight"]["total_bytes"] / 1024
-            )
+        Row(
+            f"Peak RSS of a worker, {per_worker} concurrent {size_mb} MB uploads",
+            "MB",
+            lambda d: _get(d, "memory", "max_peak_mb"),
+            lambda d: max((_get(d, "memory", "idle_rss_mb") or {0: None}).values()),
+            "idle RSS before",
+            f"≤ {_get(sample, 'memory', 'bound_mb') or '?'} MB",
+            judged="value",
+            check=lambda v, b=_get(sample, "memory", "bound_mb"): b is not None and v <= b,
         ),
-    )
-    table.row(
-        "  of which images KB",
-        cells(
-            lambda d: _cell(
-                d["page_weight"]["img_bytes"] / 1024, d["page_weight"]["originals_bytes"] / 1024
-            )
+        Row(
+            "First /myfiles page, HTML + every `<img>`",
+            "KB",
+            lambda d: _kb(_get(d, "page_weight", "total_bytes")),
+            lambda d: _kb(_get(d, "page_weight", "originals_bytes")),
+            "the original photos",
+            "≤ 250 KB",
+            judged="value",
+            check=lambda v: v <= 250,
         ),
-    )
-    table.row(
-        "  css + js (not counted) KB",
-        cells(
-            lambda d: _cell(
-                d["page_weight"]["css_js_bytes_not_counted"] / 1024,
-                d["page_weight"]["total_bytes"] / 1024,
-            )
+        Row(
+            "If-None-Match revalidations answered 304",
+            "%",
+            lambda d: _pct(_get(d, "serving", "revalidate", "share_304")),
+            target="100 %",
+            judged="value",
+            check=lambda v: v >= 100,
         ),
-    )
-    pw = _first(r, "page_weight", "total_bytes")
-    if pw:
-        table.note(f"{pw.get('photos')} photos uploaded, {pw.get('img_tags')} <img> on the page")
-
-    # 4. serving
-    table.section(
-        "Serving: GET /image/<id>/thumb, 16 clients (own login sessions, keep-alive)",
-        "the same thumbnail objects read straight from the store by 16 threads",
-    )
-    table.row(
-        "thumbnails/s",
-        cells(lambda d: _cell(d["serving"]["thumbs"]["per_s"], d["serving"]["raw_store"]["per_s"])),
-        target="thumbs",
-        digits=0,
-    )
-    table.row(
-        "thumbnail p50 ms",
-        cells(
-            lambda d: _cell(d["serving"]["thumbs"]["p50_ms"], d["serving"]["raw_store"]["p50_ms"])
-        ),
-    )
-    table.row(
-        "thumbnail p95 ms",
-        cells(
-            lambda d: _cell(d["serving"]["thumbs"]["p95_ms"], d["serving"]["raw_store"]["p95_ms"])
-        ),
-    )
-    table.row(
-        "static file/s, same clients (ceiling)",
-        cells(lambda d: _cell(d["serving"]["static"]["per_s"], d["serving"]["raw_store"]["per_s"])),
-        digits=0,
-    )
-    table.row(
-        "If-None-Match answered 304 (share)",
-        cells(lambda d: _cell(d["serving"]["revalidate"]["share_304"] * 100, 100.0)),
-        target="revalidate",
-        target_value=lambda c: None if c[0] is None else c[0] / 100,
-    )
-    table.row(
-        "revalidations/s (vs thumbnails/s)",
-        cells(
-            lambda d: _cell(d["serving"]["revalidate"]["per_s"], d["serving"]["thumbs"]["per_s"])
-        ),
-        digits=0,
-    )
-    sv = _first(r, "serving", "thumbs")
-    if sv:
-        reval = ", ".join(
-            f"{b}: {_get(r[b], 'serving', 'revalidate', 'not_modified')}/"
-            f"{_get(r[b], 'serving', 'revalidate', 'requests')} were 304"
-            for b in backends
-        )
-        table.note(
-            f"{_get(sv, 'thumbs', 'wall_s'):.0f} s of thumbnails over "
-            f"{sv.get('images')} images; revalidations: {reval}"
-        )
-
-    # 5. memory
-    table.section(
-        "Memory: one gunicorn worker (MAX_UPLOAD_MB=200), peak RSS rise over its idle RSS",
-        "the rise while one photo is uploaded (same worker)",
-    )
-    table.row(
-        "idle RSS MB (before the big upload)",
-        cells(
-            lambda d: _cell(
-                d["memory"][d["memory"]["primary"]]["idle_rss_mb"],
-                d["memory"]["photo"]["idle_rss_mb"],
-            )
-        ),
-    )
-    table.row(
-        "100 MB valid JPEG upload: rise MB",
-        cells(
-            lambda d: _cell(d["memory"]["big_valid"]["rise_mb"], d["memory"]["photo"]["rise_mb"])
-        ),
-        target="memory",
-    )
-    table.row(
-        "100 MB random bytes (refused): rise MB",
-        cells(
-            lambda d: _cell(d["memory"]["big_random"]["rise_mb"], d["memory"]["photo"]["rise_mb"])
-        ),
-    )
-    table.row(
-        "100 MB valid JPEG upload: seconds",
-        cells(
-            lambda d: _cell(d["memory"]["big_valid"]["seconds"], d["memory"]["photo"]["seconds"])
-        ),
-        digits=2,
-    )
-    mem = _first(r, "memory", "photo")
-    if mem:
-        statuses = ", ".join(
-            f"{b}: valid {_get(r[b], 'memory', 'big_valid', 'status')}, random "
-            f"{_get(r[b], 'memory', 'big_random', 'status')}"
-            for b in backends
-        )
-        table.note(
-            "valid = a real JPEG followed by zero padding to 100 MiB (accepted and "
-            f"stored); HTTP status {statuses}; sampled every 20 ms + VmHWM"
-        )
-
-    # CPU
-    table.lines.append("")
-    table.lines.append(
-        "== Where the CPU went (CPU seconds during the phase; 2 cores give 2 s per second)"
-    )
-    cols = "wall busy%   app client  svc  irq foreign"
-    table.lines.append(f"{'phase':<34}" + "".join(f" | {b + ':':<9} {cols}" for b in backends))
-    named = []
-    for label, path in CPU_PHASES + _gallery_cpu_phases(sizes):
-        line = f"{label:<34}"
-        for b in backends:
-            c = _get(r[b], *path) or {}
-            line += (
-                f" | {'':<9} {c.get('wall_s', 0):>4.1f} {c.get('machine_busy_pct', 0):>5.0f}"
-                f" {c.get('app_cpu_s', 0):>5.1f} {c.get('client_cpu_s', 0):>6.1f}"
-                f" {c.get('services_cpu_s', 0):>4.1f} {c.get('irq_cpu_s', 0):>4.1f}"
-                f" {c.get('foreign_cpu_s', 0):>7.1f}"
-            )
-            svc = ", ".join(f"{k} {v:.1f}" for k, v in (c.get("services_top") or {}).items())
-            alien_top = dict(c.get("foreign_top") or {})
-            if c.get("foreign_gone_cpu_s", 0) >= 0.05:
-                alien_top["gone"] = c["foreign_gone_cpu_s"]
-            alien = ", ".join(f"{k} {v:.1f}" for k, v in alien_top.items())
-            if svc or alien:
-                named.append(f"   {b}, {label}: services: {svc or '-'}; foreign: {alien or '-'}")
-        table.lines.append(line)
-    table.note(
-        "app = gunicorn (master + workers); client = this benchmark process; svc = the "
-        "database and S3 servers; irq = interrupts (loopback TCP, disk); foreign = other "
-        'people\'s processes on the machine, also those that came and went ("gone")'
-    )
-    if named:
-        table.note("by process (CPU seconds):")
-        table.lines.extend(named)
-    return table
+    ]
+    return out
 
 
-CPU_PHASES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("upload, 1 client", ("upload", "app_1", "cpu")),
-    ("upload, 4 clients", ("upload", "app_4", "cpu")),
-    ("thumbnails, 16 clients", ("serving", "thumbs", "cpu")),
-    ("revalidations, 16 clients", ("serving", "revalidate", "cpu")),
-    ("static file, 16 clients", ("serving", "static", "cpu")),
-)
-
-# The measured blocks behind each target: a figure is marked when others' load disturbed it.
-TARGET_PHASES = {
-    "upload_p50": [("upload", "app_1", "cpu")],
-    "upload_scaling": [("upload", "app_1", "cpu"), ("upload", "app_4", "cpu")],
-    "thumbs": [("serving", "thumbs", "cpu")],
-}
-DISTURBED_PCT = 5.0  # foreign CPU above this share of the machine marks a figure
+def _kb(value: Any) -> float | None:
+    return None if value is None else value / 1024
 
 
-def _gallery_cpu_phases(sizes: list[int]) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    return tuple(
-        (f"gallery first page @ {n:,}", ("gallery", "sizes", str(n), "first", "cpu")) for n in sizes
-    )
+def _pct(value: Any) -> float | None:
+    return None if value is None else value * 100
 
 
-def disturbed(results: dict[str, Any], backend: str, target: str) -> list[str]:
-    """The measured blocks of ``target`` on ``backend`` during which others' load was high."""
-    data = results["backends"].get(backend, {})
-    paths = list(TARGET_PHASES.get(target, []))
-    sizes = sorted(int(s) for s in (_get(data, "gallery", "sizes") or {}))
-    if target in ("gallery_p50", "gallery_ratio") and sizes:
-        paths += [p for _label, p in _gallery_cpu_phases([sizes[0], sizes[-1]])]
+def _fmt(value: Any, unit: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if isinstance(value, int) and not unit:
+        return f"{value:,}"
+    digits = 0 if abs(value) >= 100 else 1 if abs(value) >= 10 else 2 if abs(value) < 1 else 1
+    text = f"{value:,.{digits}f}"
+    return text + (f" {unit}" if unit in ("ms", "MB", "KB") else unit if unit else "")
+
+
+def _disturbed(data: dict, row: Row) -> list[str]:
     found = []
-    for path in paths:
-        cpu = _get(data, *path) or {}
-        if cpu.get("foreign_pct", 0) > DISTURBED_PCT:
-            found.append(f"{'/'.join(path[:-1])}: {cpu['foreign_pct']:.0f}% foreign CPU")
+    for path in row.cpu:
+        pct = _get(data, *path, "foreign_pct")
+        if pct is not None and pct > DISTURBED_PCT:
+            found.append(f"{'/'.join(path[:-1])} {pct:.0f} %")
     return found
 
 
-def header(info: dict[str, Any], args: dict[str, Any]) -> list[str]:
+def cell(data: dict, row: Row, judge: bool) -> dict[str, Any]:
+    """One backend's figure, baseline, ratio and verdict for ``row``."""
+    value = baseline = ratio = None
+    try:
+        value = row.figure(data)
+        baseline = row.baseline(data) if row.baseline else None
+    except (TypeError, ValueError, ZeroDivisionError):
+        value = baseline = None
+    if value is not None and baseline:
+        ratio = value / baseline
+    judged = ratio if row.judged == "ratio" else value
+    verdict = ""
+    if judge and row.check is not None and judged is not None:
+        verdict = "✔" if row.check(judged) else "✘"
+    return {
+        "value": value,
+        "baseline": baseline,
+        "ratio": ratio,
+        "verdict": verdict,
+        "disturbed": _disturbed(data, row),
+    }
+
+
+def _ratio_text(ratio: float | None) -> str:
+    return "—" if ratio is None else f"{ratio:.2f}×"
+
+
+def markdown(results: dict[str, Any], source: str) -> list[str]:
+    """The README table for ``results`` (read from ``source``)."""
+    info = results.get("machine", {})
+    settings = results.get("settings", {})
+    smoke = bool(settings.get("smoke"))
+    backends = [b for b in (MYSQL_S3, EMBEDDED) if b in results.get("backends", {})]
+    lines = [
+        f"Generated by `python -m bench.report {source}`: {info.get('date', '?')[:10]}, "
+        f"{info.get('nproc')} cores ({info.get('cpu_model')}), {info.get('mem_gib')} GiB, "
+        f"Python {info.get('python')}, commit {_get(info, 'git', 'commit') or '?'}"
+        f"{' (web/ had uncommitted changes)' if _get(info, 'git', 'web_dirty') else ''}."
+        + (" Smoke run: tiny sizes, targets not judged." if smoke else ""),
+        "",
+    ]
+    head = "| Figure | Target |"
+    rule = "|---|---|"
+    for backend in backends:
+        title = BACKEND_TITLES[backend]
+        head += f" {title} | raw, same run | ratio |"
+        rule += "---:|---:|---:|"
+    lines += [head, rule]
+    notes: dict[str, list[str]] = {b: [] for b in backends}
+    for row in rows(results):
+        text = f"| {row.label} | {row.target} |"
+        for backend in backends:
+            data = results["backends"][backend]
+            c = cell(data, row, judge=not smoke)
+            mark = "*" if c["disturbed"] else ""
+            notes[backend] += c["disturbed"]
+            baseline = _fmt(c["baseline"], row.unit)
+            if row.baseline_label and c["baseline"] is not None:
+                baseline += f" ({row.baseline_label})"
+            judged_ratio = row.judged == "ratio"
+            value = _fmt(c["value"], row.unit) + mark
+            ratio = _ratio_text(c["ratio"])
+            if judged_ratio:
+                ratio += f" {c['verdict']}".rstrip()
+            else:
+                value += f" {c['verdict']}".rstrip()
+            text += f" {value} | {baseline if row.baseline else '—'} | {ratio} |"
+        lines.append(text)
+    lines.append("")
+    lines += _explanations(results, backends)
+    if any(notes.values()):
+        lines.append("")
+        lines.append(
+            f"\\* measured while other processes used more than {DISTURBED_PCT:.0f} % of the "
+            "machine (their share, by measured block): "
+            + "; ".join(
+                f"{BACKEND_TITLES[b]}: {', '.join(dict.fromkeys(n))}" for b, n in notes.items() if n
+            )
+            + "."
+        )
+    return lines
+
+
+def _explanations(results: dict[str, Any], backends: list[str]) -> list[str]:
+    """What the table cannot say in a cell: how previews were made, the memory row."""
+    out = []
+    for backend in backends:
+        data = results["backends"][backend]
+        preview = data.get("preview") or {}
+        if preview and not preview.get("made_in_background"):
+            first = _fmt(preview.get("on_request_p50_ms"), "ms")
+            out.append(
+                f"- {BACKEND_TITLES[backend]}: no preview appeared in the store within "
+                f"{preview.get('bound_s')} s of an upload (previews are made when first "
+                f"asked for); the first GET of /image/&lt;id&gt;/preview took {first}."
+            )
+        mem = data.get("memory") or {}
+        if mem.get("peak_hwm_mb"):
+            peaks = ", ".join(f"{v:.0f}" for v in mem["peak_hwm_mb"].values())
+            out.append(
+                f"- {BACKEND_TITLES[backend]}: worker peaks (VmHWM) {peaks} MB, "
+                f"{mem.get('workers')} workers, shipped settings; all {mem.get('uploads')} "
+                "uploads answered 303."
+            )
+        errors = [k for k, v in data.items() if isinstance(v, dict) and "error" in v]
+        if errors:
+            out.append(f"- {BACKEND_TITLES[backend]}: failed phases: {', '.join(errors)}.")
+    return out
+
+
+def verdicts(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each target's verdict on MySQL + S3 and on the embedded default."""
+    found = []
+    for row in rows(results):
+        if row.check is None:
+            continue
+        entry: dict[str, Any] = {"figure": row.label, "target": row.target}
+        for backend, data in results.get("backends", {}).items():
+            c = cell(data, row, judge=True)
+            entry[backend] = {k: c[k] for k in ("value", "ratio", "verdict", "disturbed")}
+        found.append(entry)
+    return found
+
+
+def header(info: dict[str, Any], settings: dict[str, Any]) -> list[str]:
     load = ", ".join(f"{x:.2f}" for x in info["loadavg_at_start"])
     git = info.get("git", {})
     dirty = " (web/ has uncommitted changes)" if git.get("web_dirty") else ""
     return [
-        f"imgrepo benchmark  {info['date']}  {'(quick)' if args.get('quick') else ''}",
+        f"imgrepo benchmark  {info['date']}  {'(smoke)' if settings.get('smoke') else ''}",
         f"machine: {info['nproc']} cores, {info['cpu_model']}, {info['mem_gib']} GiB; "
         f"load average at start {load}; Python {info['python']}",
-        f"code: {git.get('commit') or '?'}{dirty}; photos: {args.get('photos')}",
-        "figures are medians (p50) unless marked; ratio = value / baseline",
+        f"code: {git.get('commit') or '?'}{dirty}",
     ]
 
 
-def verdict_lines(table: Table, results: dict[str, Any]) -> list[str]:
-    lines = ["", "== Targets (2-core machine, MySQL + S3)"]
-    warnings = []
-    for v in table.verdicts:
-        figure = "-" if v["figure"] is None else f"{v['figure']:.2f}"
-        noise = disturbed(results, v["backend"], v["target"]) if v["backend"] else []
-        v["disturbed_by_other_load"] = noise
-        mark = "*" if noise else " "
-        lines.append(
-            f"   {v['verdict']:<4}{mark} {v['label']:<46} {v['goal']:<18} figure {figure}"
-            + (f" [{v['backend']}]" if v["backend"] else "")
+README = Path(__file__).resolve().parent.parent / "README.md"
+README_BLOCK = re.compile(
+    r"(<!-- bench-table: )(?P<source>[^ ]+)( -->\n)(?P<table>.*?)(\n<!-- /bench-table -->)",
+    re.DOTALL,
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m bench.report FILE [--readme]``: print the table of FILE; with
+    ``--readme``, also put it (and FILE's name) into the README's Latest figures."""
+    args = sys.argv[1:] if argv is None else argv
+    readme = "--readme" in args
+    args = [a for a in args if a != "--readme"]
+    if len(args) != 1:
+        print("usage: python -m bench.report bench/results/FILE.json [--readme]", file=sys.stderr)
+        return 2
+    path = Path(args[0])
+    table = "\n".join(markdown(json.loads(path.read_text()), args[0]))
+    print(table)
+    if readme:
+        text = README.read_text()
+        if not README_BLOCK.search(text):
+            print("README.md has no <!-- bench-table: … --> block", file=sys.stderr)
+            return 1
+        README.write_text(
+            README_BLOCK.sub(lambda m: f"{m[1]}{args[0]}{m[3]}{table}{m[5]}", text, count=1)
         )
-        warnings += [f"   * {v['label']}: {n}" for n in noise]
-    if warnings:
-        lines.append("   * measured while other processes loaded the machine (see the CPU table):")
-        lines.extend(dict.fromkeys(warnings))
-    return lines
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -11,23 +11,23 @@ import signal
 import sys
 import time
 import traceback
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from support import mysql
 from support.s3 import s3_server
 
-from . import client, machine, phases, report, stack
+from . import client, gallery, machine, memory, phases, report, serving, stack
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def result_name(when: dt.datetime, commit: str | None, quick: bool) -> str:
-    """``<UTC date and time>-<commit>[-quick].json``: a README figure names the file it
-    comes from, and the file names the code it measured."""
+def result_name(when: dt.datetime, commit: str | None, smoke: bool) -> str:
+    """``<UTC date and time>-<commit>[-smoke].json``: the README's table names the file it
+    is generated from, and the file names the code it measured."""
     stamp = when.strftime("%Y-%m-%dT%H%M%SZ")
-    return f"{stamp}-{commit or 'nocommit'}{'-quick' if quick else ''}.json"
+    return f"{stamp}-{commit or 'nocommit'}{'-smoke' if smoke else ''}.json"
 
 
 @dataclass(frozen=True)
@@ -36,16 +36,23 @@ class Plan:
 
     upload_rounds_single: int  # each photo this many times by one client
     upload_rounds_multi: int  # each photo this many times by each of 4 clients
-    serve_clients: int
-    serve_seconds: float
-    short_seconds: float  # revalidation, static ceiling and raw-store baseline
+    upload_photos: int  # how many of the photos the upload rows use (0: all)
+    distinct_images: int  # the image requests rotate over this many distinct images
+    wrk_seconds: float
+    short_seconds: float  # revalidations
     gallery_sizes: tuple[int, ...]
     gallery_requests: int
-    big_upload_mb: int
+    preview_samples: int
+    preview_bound_s: float  # how long to wait for a preview made off the request path
+    memory_uploads: int
+    memory_mb: int
+    quiet_total_s: float  # bounded waits for other people's load to go
+    quiet_each_s: float
 
 
-FULL = Plan(3, 2, 16, 10.0, 5.0, (1_000, 10_000, 100_000), 50, 100)
-QUICK = Plan(1, 1, 16, 2.0, 1.5, (1_000, 10_000), 15, 100)
+FULL = Plan(3, 2, 0, 216, 10.0, 5.0, (1_000, 10_000, 100_000), 50, 5, 10.0, 16, 20, 60, 10)
+BIG = replace(FULL, gallery_sizes=(1_000, 10_000, 100_000, 1_000_000))
+SMOKE = Plan(1, 1, 2, 12, 1.0, 0.5, (100, 300), 3, 1, 1.0, 4, 2, 0, 0)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -61,7 +68,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="folder of photos to upload (default: example_images)",
     )
     parser.add_argument(
-        "--quick", action="store_true", help="a shorter run (< 2 minutes) for development"
+        "--smoke",
+        action="store_true",
+        help="seconds, tiny sizes, no targets: checks that the benchmark still runs",
+    )
+    parser.add_argument(
+        "--full", action="store_true", help="also the gallery at 1,000,000 images (slow)"
     )
     parser.add_argument(
         "--backends",
@@ -132,6 +144,7 @@ def run_backend(
 ) -> dict[str, Any]:
     res: dict[str, Any] = {}
     spy = (lambda name: profile / f"{be.name}-{name}") if profile else (lambda name: None)
+    upload_photos = photos[: plan.upload_photos] if plan.upload_photos else photos
     with stack.Server(be, workers=2) as server:
         res["server"] = {"url": server.url, "workers": server.workers}
         try:
@@ -139,61 +152,52 @@ def run_backend(
         except Exception:
             print(f"  last lines of the gunicorn log:\n{server.log_tail(40)}", file=sys.stderr)
             raise
-        _phase(
-            res,
-            "page_weight",
-            errors,
-            be.name,
-            lambda: phases.page_weight(server, owner, photos),
-            server,
-        )
-        _phase(
-            res,
+
+        def phase(name: str, body: Any) -> None:
+            _phase(res, name, errors, be.name, body, server)
+
+        phase("page_weight", lambda: phases.page_weight(server, owner, photos))
+        phase(
             "serving",
-            errors,
-            be.name,
-            lambda: phases.serving(
+            lambda: serving.serving(
                 server,
                 be,
                 owner,
-                phases.first_page_thumbnails(server, owner),
-                plan.serve_clients,
-                plan.serve_seconds,
+                photos,
+                plan.distinct_images,
+                plan.wrk_seconds,
                 plan.short_seconds,
-                spy("thumbs"),
             ),
-            server,
         )
-        _phase(
-            res,
+        phase(
             "upload",
-            errors,
-            be.name,
             lambda: phases.uploads(
                 server,
                 be,
-                photos,
+                upload_photos,
                 plan.upload_rounds_single,
                 plan.upload_rounds_multi,
                 spy("upload4"),
             ),
-            server,
         )
-        _phase(
-            res,
+        phase(
+            "preview",
+            lambda: phases.preview_ready(
+                server, be, owner, photos, plan.preview_samples, plan.preview_bound_s
+            ),
+        )
+        phase(
+            "memory",
+            lambda: memory.memory(server, be, owner, photos, plan.memory_uploads, plan.memory_mb),
+        )
+        phase(
             "gallery",
-            errors,
-            be.name,
-            lambda: phases.gallery(
+            lambda: gallery.gallery(
                 server, be, owner, list(plan.gallery_sizes), plan.gallery_requests, spy("gallery")
             ),
-            server,
         )
         if not phases.health(server):
             errors.append(f"{be.name}: /health failed after the phases")
-    _phase(
-        res, "memory", errors, be.name, lambda: phases.memory(be, owner, photos, plan.big_upload_mb)
-    )
     return res
 
 
@@ -211,15 +215,16 @@ def _clean(value: Any) -> Any:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, _on_term)
-    plan = QUICK if args.quick else FULL
+    plan = SMOKE if args.smoke else BIG if args.full else FULL
     # Bounded waits for a quiet machine before each measured block (others' tests).
-    machine.QUIET.configure(total_s=20 if args.quick else 150, per_wait_s=5 if args.quick else 30)
+    machine.QUIET.configure(total_s=plan.quiet_total_s, per_wait_s=plan.quiet_each_s)
     photos = phases.load_photos(args.photos)
     info = machine.describe()
     started = time.perf_counter()
     settings = {
-        "photos": str(args.photos),
-        "quick": args.quick,
+        # not the folder's path: the file is committed, the photos are not
+        "photos": f"{len(photos)} files, {sum(len(p.data) for p in photos) / 1e6:.2f} MB",
+        "smoke": args.smoke,
         "backends": args.backends,
         "plan": asdict(plan),
     }
@@ -256,19 +261,15 @@ def main(argv: list[str] | None = None) -> int:
     results["quiet_wait_s"] = machine.QUIET.spent_s
     results["errors"] = errors
     args.out.mkdir(parents=True, exist_ok=True)
-    out = args.out / result_name(dt.datetime.now(dt.UTC), info["git"].get("commit"), args.quick)
+    out = args.out / result_name(dt.datetime.now(dt.UTC), info["git"].get("commit"), args.smoke)
     out.write_text(json.dumps(_clean(results), indent=1, default=str) + "\n")  # figures first
-    table = report.build(results, args.quick)
-    lines = table.lines + report.verdict_lines(table, results)
-    lines.append("")
-    lines.append(
-        f"run took {results['elapsed_s']:.0f} s "
+    results["verdicts"] = report.verdicts(results)
+    out.write_text(json.dumps(_clean(results), indent=1, default=str) + "\n")
+    print("\n".join(report.markdown(_clean(results), out.name)))
+    print(
+        f"\nrun took {results['elapsed_s']:.0f} s "
         f"(of which {results['quiet_wait_s']:.0f} s waiting for other load to go)"
     )
-    results["verdicts"] = table.verdicts
-    results["table"] = report.header(info, settings) + lines
-    out.write_text(json.dumps(_clean(results), indent=1, default=str) + "\n")
-    print("\n".join(lines))
     print(f"results: {out}")
     if errors:
         print("errors:\n  " + "\n  ".join(errors), file=sys.stderr)

@@ -112,6 +112,13 @@ def parse_secret(name: str, value: str) -> str:
     return value.strip()
 
 
+def parse_location(name: str, value: str) -> str:
+    """An nginx location's path such as /_s3: a slash, then letters, digits, _ and -."""
+    if not re.fullmatch(r"(/[A-Za-z0-9_-]+)+", value.strip()):
+        raise ConfigError(f"{name} must be a path such as /_s3, not {value!r}")
+    return value.strip()
+
+
 # name -> (parser, default). A default of None means "not set".
 SETTINGS: dict[str, tuple[Any, Any]] = {
     "DATA_DIR": (_str, "data"),
@@ -161,6 +168,7 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     "S3_CONNECT_TIMEOUT": (lambda n, v: parse_int(n, v, 1), 3),
     "S3_TIMEOUT": (lambda n, v: parse_int(n, v, 1), 10),
     "TRUSTED_PROXIES": (lambda n, v: parse_int(n, v, 0), 0),
+    "ACCEL_REDIRECT_PREFIX": (parse_location, None),
     "MAINTENANCE_INTERVAL": (lambda n, v: parse_int(n, v, 0), 60),
     "LOG_FORMAT": (parse_log_format, "text"),
     "METRICS_TOKEN": (parse_secret, None),

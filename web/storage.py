@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
+from urllib.parse import urlsplit
 
 import urllib3
 from minio import Minio
@@ -319,6 +320,20 @@ class S3Store:
             "read an object", self.client.get_object, check_bucket(bucket), check_key(key)
         )
         return _iter_response(response)
+
+    def signed_path(self, bucket: str, key: str, seconds: int) -> str:
+        """The path and query of a GET of the object signed for ``seconds`` (SigV4,
+        path-style, for the Host ``S3_ENDPOINT``): no request is sent, so it says
+        nothing about whether the object exists."""
+        url = self._call(
+            "sign a read",
+            self.client.presigned_get_object,
+            check_bucket(bucket),
+            check_key(key),
+            expires=dt.timedelta(seconds=seconds),
+        )
+        parts = urlsplit(url)
+        return f"{parts.path}?{parts.query}"
 
     def stat(self, bucket: str, key: str) -> ObjectInfo:
         st = self._call("stat an object", self.client.stat_object, bucket, check_key(key))
