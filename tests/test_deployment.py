@@ -54,6 +54,8 @@ def test_the_scale_out_file_is_valid_with_the_example_settings(tmp_path):
     expected = {"nginx", "web1", "web2", "web3", "db", "redis"} | {f"minio{n}" for n in range(1, 5)}
     assert expected <= services
     assert rendered.count("TRUSTED_PROXIES: '1'") == 3
+    assert rendered.count("ACCEL_REDIRECT_PREFIX: /_s3") == rendered.count("TRUSTED_PROXIES: '1'")
+    assert "location /_s3/ {\n        internal;" in (DOCKER / "nginx-scale.conf").read_text()
     assert rendered.count("http://minio{1...4}/data") == 4
     assert "image: mysql:8.4" in rendered
     assert re.search(r"image: minio/minio:RELEASE\.\d{4}-\d\d-\d\dT", rendered)

@@ -29,10 +29,9 @@ import requests
 from PIL import Image as PILImage
 from sqlalchemy import create_engine, text
 
-from support import mysql, processes, s3
+from support import processes
 from support.gunicorn import Gunicorn, run_flask
-from support.redis import answers as redis_answers
-from support.redis import private_redis
+from support.shared import shared_services
 
 pytestmark = pytest.mark.faults
 
@@ -55,42 +54,29 @@ class Stack:
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     tmp = tmp_path_factory.mktemp("faults")
     with contextlib.ExitStack() as exit_stack:
-        base_url, mariadb = exit_stack.enter_context(mysql.private_mariadb())
-        database_url = mysql.create_database(base_url)
-        server, weed = exit_stack.enter_context(s3.private_s3())
-        redis_url, redis_server = exit_stack.enter_context(private_redis())
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("TEST_", "GUNICORN_"))},
-            "DATABASE_URL": database_url,
-            "S3_ENDPOINT": server.endpoint,
-            "S3_ACCESS_KEY": server.access_key,
-            "S3_SECRET_KEY": server.secret_key,
-            "REDIS_URL": redis_url,
-            "SECRET_KEY": secrets.token_hex(32),
-            "DATA_DIR": str(tmp / "data"),
-            "DB_TIMEOUT": "2",
-            "DB_CONNECT_TIMEOUT": "2",
-            "DB_POOL_TIMEOUT": "2",
-            "S3_TIMEOUT": "2",
-            "S3_CONNECT_TIMEOUT": "1",
-            "PENDING_GRACE_MINUTES": "1",
-            "MAINTENANCE_INTERVAL": "5",
-            "GUNICORN_WORKERS": "1",
-            "GUNICORN_THREADS": "4",
-            "ADMIN_USERNAME": "faultclient",
-            "ADMIN_PASSWORD": PASSWORD,
-        }
+        shared = exit_stack.enter_context(
+            shared_services(
+                tmp / "data",
+                DB_TIMEOUT="2",
+                DB_CONNECT_TIMEOUT="2",
+                DB_POOL_TIMEOUT="2",
+                S3_TIMEOUT="2",
+                S3_CONNECT_TIMEOUT="1",
+                PENDING_GRACE_MINUTES="1",
+                MAINTENANCE_INTERVAL="5",
+                GUNICORN_WORKERS="1",
+                GUNICORN_THREADS="4",
+                ADMIN_USERNAME="faultclient",
+                ADMIN_PASSWORD=PASSWORD,
+            )
+        )
+        env = shared.env
         run_flask(["upgrade-db"], env)
         run_flask(["create-admin", "--from-env"], env)
         instances = [
             exit_stack.enter_context(Gunicorn(env, tmp, label=f"instance{n}")) for n in (1, 2)
         ]
-        services = {
-            "database": (mariadb, lambda: mysql.answers(base_url)),
-            "object_store": (weed, lambda: s3.ready(server)),
-            "redis": (redis_server, lambda: redis_answers(redis_url)),
-        }
-        yield Stack(instances, services, env)
+        yield Stack(instances, shared.services, env)
 
 
 def image_bytes() -> bytes:
