@@ -186,9 +186,14 @@ def rows(results: dict[str, Any]) -> list[Row]:
         )
     out += [
         Row(
-            "Upload to preview ready, p50",
+            "Upload to preview ready (made in the background), p50",
             "ms",
             lambda d: _get(d, "preview", "ready_p50_ms"),
+        ),
+        Row(
+            "…or, when none was made, the first GET of the preview, p50",
+            "ms",
+            lambda d: _get(d, "preview", "on_request_p50_ms"),
         ),
         Row(
             f"Peak RSS of a worker, {per_worker} concurrent {size_mb} MB uploads",
