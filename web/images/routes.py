@@ -80,6 +80,12 @@ def _next_url(cursor_arg: str, cursor: str | None) -> str | None:
     return f"{here}?{urlencode(list(args.items(multi=True)))}"
 
 
+@bp.app_template_global("preview_size")
+def _preview_size(image: Image) -> tuple[int, int]:
+    """The preview's width and height, for the srcset of the galleries' viewer."""
+    return serving.preview_size(image)
+
+
 @bp.app_context_processor
 def _visibility_choices() -> dict:
     """The one list of visibilities (and their labels) that every form offers."""
