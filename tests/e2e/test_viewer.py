@@ -3,17 +3,19 @@ arrow keys, Home, End and a swipe walk the grid while the address follows; the
 slideshow steps on its own (a fake clock, no sleeping); Escape and Back close it and
 give the gallery's address back, Forward opens it again; the address opens the image's
 own page; the neighbours' previews are fetched ahead; it fits a 390 px phone in both
-themes."""
+themes. An album and its shared link open the viewer too."""
 
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import expect
 
 from .helpers import (
     Tab,
+    album_of_selection,
     choose_and_upload,
     expect_uploaded,
     image_id,
@@ -162,25 +164,67 @@ def test_the_viewer_walks_the_gallery(tab, tmp_path):
     expect(page.locator("h1")).to_have_text(names[2])
 
 
-@pytest.mark.parametrize("theme", ["dark", "light"])
-def test_the_viewer_fits_a_phone_in_either_theme(tab, tmp_path, theme):
+def test_the_viewer_fits_a_phone_in_either_theme(tab, tmp_path):
     page = tab.page
-    page.emulate_media(color_scheme=theme)
     sign_up(tab)
     name = "a-rather-long-name-of-a-picture-taken-on-holiday-by-the-sea.png"
     expect_uploaded(tab, choose_and_upload(tab, [write_landscape(tmp_path, name, 70)], "private"))
+    for theme in ("dark", "light"):
+        page.emulate_media(color_scheme=theme)
+        page.set_viewport_size({"width": 1280, "height": 800})
+        refresh_gallery(tab)
+        expect(page.locator("html")).to_have_attribute("data-bs-theme", theme)
+        page.set_viewport_size({"width": 390, "height": 844})
+        number = image_id(tab, "private", name)
+        page.locator(f'#private-images a.thumb-link[href="/image/{number}"]').click()
+        _at(tab, number)
+        background = page.locator("#viewer").evaluate("(v) => getComputedStyle(v).backgroundColor")
+        assert background == BODY[theme]
+        page.get_by_role("button", name="Details").click()
+        expect(page.locator("#viewer-details")).to_be_visible()
+        _fits(tab, 390)
+        page.get_by_role("button", name="Close the viewer").click()
+        expect(page.locator("#viewer")).to_be_hidden()
+        expect(page).to_have_url(tab.url("/myfiles"))
+        tab.check()
+
+
+def test_an_album_and_its_shared_link_open_the_viewer(tab, open_tab, server, tmp_path):
+    page = tab.page
+    sign_up(tab)
+    paths = [write_landscape(tmp_path, f"trip{n}.png", 80 + n) for n in range(2)]
+    expect_uploaded(tab, choose_and_upload(tab, paths, "private"))
     refresh_gallery(tab)
-    expect(page.locator("html")).to_have_attribute("data-bs-theme", theme)
-    page.set_viewport_size({"width": 390, "height": 844})
-    number = image_id(tab, "private", name)
-    page.locator(f'#private-images a.thumb-link[href="/image/{number}"]').click()
-    _at(tab, number)
-    background = page.locator("#viewer").evaluate("(v) => getComputedStyle(v).backgroundColor")
-    assert background == BODY[theme]
-    page.get_by_role("button", name="Details").click()
-    expect(page.locator("#viewer-details")).to_be_visible()
-    _fits(tab, 390)
-    page.get_by_role("button", name="Close the viewer").click()
-    expect(page.locator("#viewer")).to_be_hidden()
-    expect(page).to_have_url(tab.url("/myfiles"))
+    album_of_selection(tab, "Trip", ["trip0.png", "trip1.png"])
+    album = urlsplit(page.url).path
+    links = page.locator("#album-images a.thumb-link")
+    pages = [links.nth(n).get_attribute("href") for n in range(2)]
+    links.first.click()
+    expect(page).to_have_url(tab.url(pages[0]))
     tab.check()
+    page.keyboard.press("ArrowRight")
+    expect(page).to_have_url(tab.url(pages[1]))
+    tab.check()
+    page.keyboard.press("Escape")
+    expect(page).to_have_url(tab.url(album))
+    tab.check()
+
+    page.locator("#share-box summary").click()
+    with tab.navigation():
+        page.locator("#share-form").get_by_role("button", name="Create link").click()
+    path = urlsplit(page.locator("#new-link").input_value()).path
+    visitor = open_tab(server)
+    visitor.goto(path)
+    shared = visitor.page.locator("#shared-album-images a.thumb-link")
+    first = shared.first.get_attribute("href")
+    shared.first.click()
+    expect(visitor.page.locator("#viewer")).to_be_visible()
+    expect(visitor.page).to_have_url(visitor.url(first))
+    visitor.check()
+    picture = visitor.page.locator("#viewer-image")
+    expect(picture).to_have_attribute("src", f"{first}/file")  # downloads allowed: the original
+    expect(picture).to_have_js_property("complete", True)
+    expect(visitor.page.locator('[data-viewer-field="owner"]')).to_be_hidden()
+    visitor.page.keyboard.press("Escape")
+    expect(visitor.page).to_have_url(visitor.url(path))
+    visitor.check()
