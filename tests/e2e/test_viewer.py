@@ -92,6 +92,7 @@ def test_the_viewer_walks_the_gallery(tab, tmp_path):
     expect(viewer).to_be_visible()
     _at(tab, ids[0])
     expect(page.locator("#viewer-name")).to_have_text(names[0])
+    expect(page).to_have_title(f"{names[0]} · Image Repository")  # as the image's page
     expect(page.locator("#viewer-position")).to_have_text("1 / 3")
     expect(page.locator("#viewer-image")).to_have_js_property("complete", True)
     assert page.locator("#viewer-image").evaluate("(i) => i.naturalWidth") > 0
@@ -145,6 +146,7 @@ def test_the_viewer_walks_the_gallery(tab, tmp_path):
     page.keyboard.press("Escape")
     expect(viewer).to_be_hidden()
     expect(page).to_have_url(tab.url("/myfiles"))
+    expect(page).to_have_title("My Files · Image Repository")
     tab.check()
     expect(page.locator(f'#private-images a.thumb-link[href="/image/{ids[0]}"]')).to_be_focused()
 

@@ -34,6 +34,7 @@
   var index = -1;     // the one shown
   var ours = false;   // the history entry shown is the viewer's (Back closes the viewer)
   var timer = null;   // the slideshow's next step
+  var pageTitle = document.title; // the gallery's, again on closing
   var prefetched = {};
   var keep = [];      // prefetching Image objects, kept until they load
 
@@ -90,6 +91,8 @@
     image.width = parseInt(data(link, "width"), 10) || 0;
     image.height = parseInt(data(link, "height"), 10) || 0;
     load(image, link);
+    // As the image's page is titled: "name · site" (the site's name from this page's title).
+    document.title = data(link, "name") + " · " + pageTitle.split(" · ").pop();
     byId("viewer-name").textContent = data(link, "name");
     byId("viewer-name").title = data(link, "name");
     byId("viewer-position").textContent = (index + 1) + " / " + list.length;
@@ -173,6 +176,7 @@
   dialog.addEventListener("close", function () {
     setPlaying(false);
     document.documentElement.classList.remove("viewer-open");
+    document.title = pageTitle;
     if (ours) {
       ours = false;
       window.history.back(); // the gallery's address again
