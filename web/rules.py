@@ -11,6 +11,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from flask_babel import gettext
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from .extensions import db
@@ -19,14 +20,19 @@ from .storage import StorageError
 
 log = logging.getLogger(__name__)
 
-TRY_AGAIN = "The image store is not answering right now. Nothing was changed; please try again."
+TRY_AGAIN = N_("The image store is not answering right now. Nothing was changed; please try again.")
 BUSY = N_("The database is busy right now. Nothing was changed; please try again.")
 
 
 class RuleError(Exception):
-    """A rule of the repository refused the request; ``str(exc)`` is the user's message."""
+    """A rule of the repository refused the request; ``str(exc)`` is the user's message,
+    in the request's language: a message marked ``N_("...")`` where it is raised is
+    translated here, when it is shown (one formatted with ``gettext`` is already)."""
 
     status = 400
+
+    def __str__(self) -> str:
+        return gettext(super().__str__())
 
 
 class NameTaken(RuleError):

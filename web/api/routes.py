@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, jsonify, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 
@@ -42,7 +43,7 @@ def upload_image() -> JsonResponse:
         return jsonify(error="Choose a file to upload."), 400
     visibility = request.form.get("visibility", "")
     if not naming.is_visibility(visibility):
-        return jsonify(error=naming.VISIBILITY_CHOICE), 400
+        return jsonify(error=gettext(naming.VISIBILITY_CHOICE)), 400
     try:
         result = upload(current_user, sent.stream, sent.filename, visibility)
     except RuleError as exc:

@@ -12,12 +12,13 @@ from flask import current_app
 from sqlalchemy import select
 
 from ..extensions import db
+from ..i18n import N_
 from ..models import PUBLIC, PUBLIC_SCOPE, VISIBLE_STATES, Image, User
 from ..rules import NotFound
 from ..viewers import signed_in
 from .naming import check_visibility
 
-NO_SUCH_IMAGE = "No such image."
+NO_SUCH_IMAGE = N_("No such image.")
 
 
 def can_view(viewer: Any, image: Image) -> bool:

@@ -16,9 +16,10 @@ from contextlib import contextmanager
 from flask import current_app
 
 from ..gates import gate, slot
+from ..i18n import N_
 
 DECODE_WAIT_SECONDS = 30.0
-BUSY = "The server is busy processing other images; please try again in a moment."
+BUSY = N_("The server is busy processing other images; please try again in a moment.")
 
 
 def decode_gate() -> threading.BoundedSemaphore:

@@ -4,6 +4,7 @@ The views read the fields themselves (several files, one bad file never stops th
 others); the form carries the CSRF token and the errors shown beside each field.
 """
 
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import StringField
@@ -12,5 +13,5 @@ from ..models import PUBLIC
 
 
 class UploadForm(FlaskForm):
-    file = MultipleFileField("Images")
-    visibility = StringField("Visibility", default=PUBLIC)
+    file = MultipleFileField(lazy_gettext("Images"))
+    visibility = StringField(lazy_gettext("Visibility"), default=PUBLIC)

@@ -16,8 +16,10 @@ import re
 import unicodedata
 
 from flask import current_app
+from flask_babel import gettext
 
 from ..extensions import storage
+from ..i18n import N_
 from ..models import PRIVATE, PUBLIC, VISIBILITIES, User
 from ..rules import RuleError
 
@@ -25,7 +27,7 @@ THUMB_PREFIX = ".thumbnails/"
 PREVIEW_PREFIX = ".previews/"
 PREVIEW_SIZE = 1600  # px on the long side: sharp on a laptop, a few hundred KB
 MAX_FILENAME_BYTES = 255
-VISIBILITY_CHOICE = "Choose public or private."
+VISIBILITY_CHOICE = N_("Choose public or private.")
 
 
 def sanitize_filename(raw: str, extension: str) -> str:
@@ -78,7 +80,7 @@ def is_visibility(value: str) -> bool:
 
 def check_visibility(visibility: str) -> str:
     if not is_visibility(visibility):
-        raise RuleError("Visibility must be public or private.")
+        raise RuleError(gettext("Visibility must be public or private."))
     return visibility
 
 
@@ -88,8 +90,14 @@ def target_bucket(visibility: str, owner: User) -> str:
 
 def name_taken_message(visibility: str, filename: str) -> str:
     if visibility == PUBLIC:
-        return f"A public image named “{filename}” already exists. Rename the file and try again."
-    return f"You already have a private image named “{filename}”. Rename the file and try again."
+        return gettext(
+            "A public image named “%(name)s” already exists. Rename the file and try again.",
+            name=filename,
+        )
+    return gettext(
+        "You already have a private image named “%(name)s”. Rename the file and try again.",
+        name=filename,
+    )
 
 
 def ensure_public_bucket() -> None:
@@ -98,4 +106,6 @@ def ensure_public_bucket() -> None:
 
 
 # How the forms offer each visibility, in the order of VISIBILITIES.
-VISIBILITY_LABELS = {PUBLIC: "Public (every signed-in user)", PRIVATE: "Private (only me)"}
+VISIBILITY_LABELS = {PUBLIC: N_("Public (every signed-in user)"), PRIVATE: N_("Private (only me)")}
+# A visibility as the pages name it ("(public)"); capitalized where it starts a phrase.
+VISIBILITY_NAMES = {PUBLIC: N_("public"), PRIVATE: N_("private")}

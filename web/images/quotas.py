@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import func, select, update
 
 from ..audit import record
@@ -85,9 +86,14 @@ def standing(user: User) -> Standing:
 
 def _refuse(used: int, limit: int, size: int) -> QuotaExceeded:
     return QuotaExceeded(
-        f"This file ({filesize(size)}) would take you over your storage quota: you use "
-        f"{filesize(used)} of {filesize(limit)}. Nothing was stored; delete some images "
-        "or ask an administrator for more space."
+        gettext(
+            "This file (%(size)s) would take you over your storage quota: you use %(used)s "
+            "of %(limit)s. Nothing was stored; delete some images or ask an administrator "
+            "for more space.",
+            size=filesize(size),
+            used=filesize(used),
+            limit=filesize(limit),
+        )
     )
 
 
@@ -135,11 +141,15 @@ def set_quota(admin: User, person: User, choice: str, megabytes: str = "") -> St
     elif choice == CUSTOM:
         text = megabytes.strip()
         if not (text.isascii() and text.isdigit()) or int(text) > MAX_QUOTA_MB:
-            raise RuleError(f"Give the quota as a whole number of MB, from 0 to {MAX_QUOTA_MB}.")
+            raise RuleError(
+                gettext(
+                    "Give the quota as a whole number of MB, from 0 to %(max)s.", max=MAX_QUOTA_MB
+                )
+            )
         values = {"quota_mb": int(text), "quota_unlimited": False}
         said = f"{int(text)} MB"
     else:
-        raise RuleError("Choose the default quota, unlimited, or a number of MB.")
+        raise RuleError(gettext("Choose the default quota, unlimited, or a number of MB."))
     with backend_failures(BUSY):
         db.session.execute(update(User).where(User.id == person.id).values(**values))
         record(admin, SET_QUOTA, f"storage quota of {person.username} set to {said}")

@@ -14,13 +14,14 @@ from sqlalchemy import delete, update
 
 from ..audit import DELETE_IMAGE, record
 from ..extensions import db, storage
+from ..i18n import N_
 from ..models import DELETING, READY, Image, User, utcnow
 from ..rules import Forbidden, NotFound, RuleError, backend_failures, finished_by_fsck
 from .access import NO_SUCH_IMAGE, can_delete, can_view, images_for
 from .naming import preview_key_for
 from .usage import count_usage
 
-BUSY_IMAGE = "This image is already being deleted or changed."
+BUSY_IMAGE = N_("This image is already being deleted or changed.")
 
 
 def remove_objects(bucket: str, keys: list[str | None]) -> None:

@@ -17,13 +17,14 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext, ngettext
 from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 
 from ..albums import albums
 from ..comments import threads
 from ..integers import parse_id
-from ..models import PUBLIC_SCOPE, VISIBILITIES, Image
+from ..models import PUBLIC, PUBLIC_SCOPE, VISIBILITIES, Image
 from ..rules import RuleError
 from ..security import login_required
 from ..viewers import signed_in
@@ -89,7 +90,11 @@ def _preview_size(image: Image) -> tuple[int, int]:
 @bp.app_context_processor
 def _visibility_choices() -> dict:
     """The one list of visibilities (and their labels) that every form offers."""
-    return {"visibilities": VISIBILITIES, "visibility_labels": naming.VISIBILITY_LABELS}
+    return {
+        "visibilities": VISIBILITIES,
+        "visibility_labels": {v: gettext(label) for v, label in naming.VISIBILITY_LABELS.items()},
+        "visibility_names": {v: gettext(name) for v, name in naming.VISIBILITY_NAMES.items()},
+    }
 
 
 @bp.route("/", methods=["GET"])
@@ -155,7 +160,7 @@ def myfiles() -> tuple[str, int] | Response:
         form.file.errors = ["Choose at least one file to upload."]
         return _render_myfiles(400, form)
     if not naming.is_visibility(visibility):
-        form.visibility.errors = [naming.VISIBILITY_CHOICE]
+        form.visibility.errors = [gettext(naming.VISIBILITY_CHOICE)]
         return _render_myfiles(400, form)
     statuses = []
     for sent in files:
@@ -173,9 +178,15 @@ def _upload_one(sent: FileStorage, visibility: str) -> int:
         flash(f"{sent.filename}: {exc}", "danger")
         return exc.status
     image = result.image
-    flash(f"Uploaded “{image.filename}” as a {visibility} image.", "success")
+    if visibility == PUBLIC:
+        flash(gettext("Uploaded “%(name)s” as a public image.", name=image.filename), "success")
+    else:
+        flash(gettext("Uploaded “%(name)s” as a private image.", name=image.filename), "success")
     if result.duplicate_of:
-        flash(f"Note: you already have this image as “{result.duplicate_of}”.", "info")
+        flash(
+            gettext("Note: you already have this image as “%(name)s”.", name=result.duplicate_of),
+            "info",
+        )
     return 201
 
 
@@ -185,21 +196,38 @@ def delete() -> Response:
     filename = request.form.get("filename", "")
     visibility = request.form.get("visibility", "")
     if not filename:
-        raise RuleError("Say which image to delete.")
+        raise RuleError(gettext("Say which image to delete."))
     image = access.find_image(current_user, filename, visibility)
     if not trash.discard(current_user, image):
-        flash(f"Deleted “{image.filename}”.", "success")
+        flash(gettext("Deleted “%(name)s”.", name=image.filename), "success")
     elif access.is_owner(current_user, image):
-        flash(f"Moved “{image.filename}” to the trash. {_trash_note()}", "success")
+        moved = gettext("Moved “%(name)s” to the trash.", name=image.filename)
+        flash(f"{moved} {_trash_note()}", "success")
     else:
-        flash(f"Moved “{image.filename}” to the trash of {image.owner.username}.", "success")
+        flash(
+            gettext(
+                "Moved “%(name)s” to the trash of %(owner)s.",
+                name=image.filename,
+                owner=image.owner.username,
+            ),
+            "success",
+        )
     return redirect(url_for("gallery.myfiles"), code=303)
 
 
 def _trash_note(count: int = 1) -> str:
     days = trash.trash_days()
-    them = "it" if count == 1 else "them"
-    return f"You can restore {them} from the Trash for {counted(days, 'day')}."
+    if count == 1:
+        return ngettext(
+            "You can restore it from the Trash for %(num)s day.",
+            "You can restore it from the Trash for %(num)s days.",
+            days,
+        )
+    return ngettext(
+        "You can restore them from the Trash for %(num)s day.",
+        "You can restore them from the Trash for %(num)s days.",
+        days,
+    )
 
 
 def _image_ids() -> list[int]:
@@ -208,7 +236,7 @@ def _image_ids() -> list[int]:
     for value in request.form.getlist("image_id")[:1000]:
         number = parse_id(value)
         if number is None:
-            raise RuleError("The selection is not valid.")
+            raise RuleError(gettext("The selection is not valid."))
         ids.append(number)
     return ids
 
@@ -219,7 +247,7 @@ def delete_selected() -> str | Response:
     """Bulk delete: without ``confirm=yes`` (no JavaScript) a confirmation page comes first."""
     image_ids = _image_ids()
     if not image_ids:
-        flash("Select the images to delete first.", "warning")
+        flash(gettext("Select the images to delete first."), "warning")
         return redirect(url_for("gallery.myfiles"), code=303)
     if request.form.get("confirm") != "yes":
         images = access.images_for(current_user, image_ids)
@@ -235,7 +263,7 @@ def delete_selected() -> str | Response:
         else:
             flash(f"Deleted {images}.", "success")
     for name, reason in result.failed:
-        flash(f"Could not delete {name}: {reason}", "danger")
+        flash(gettext("Could not delete %(name)s: %(reason)s", name=name, reason=reason), "danger")
     return redirect(url_for("gallery.myfiles"), code=303)
 
 
@@ -247,13 +275,20 @@ def edit_image(image_id: int) -> Response:
     filename = request.form.get("filename", "").strip()
     visibility = request.form.get("visibility", image.visibility)
     if not filename:
-        raise RuleError("The new name cannot be empty.")
+        raise RuleError(gettext("The new name cannot be empty."))
     old_name, old_visibility = image.filename, image.visibility
     image = moves.move_image(current_user, image, filename, visibility)
     if (image.filename, image.visibility) == (old_name, old_visibility):
-        flash("Nothing to change.", "info")
+        flash(gettext("Nothing to change."), "info")
     else:
-        flash(f"Saved: “{image.filename}” is now {image.visibility}.", "success")
+        flash(
+            gettext(
+                "Saved: “%(name)s” is now %(visibility)s.",
+                name=image.filename,
+                visibility=gettext(naming.VISIBILITY_NAMES[image.visibility]),
+            ),
+            "success",
+        )
     return redirect(url_for("gallery.image_page", image_id=image.id), code=303)
 
 
@@ -330,12 +365,12 @@ def restore(image_id: int) -> tuple[str, int] | Response:
     """Restore under the old name, or under the name the form gives (after a clash)."""
     filename = request.form.get("filename")
     if filename is not None and not filename.strip():
-        raise RuleError("The new name cannot be empty.")
+        raise RuleError(gettext("The new name cannot be empty."))
     try:
         image = trash.restore(current_user, image_id, filename)
     except trash.RestoreNameTaken as exc:
         return _render_trash(exc.status, clash=(image_id, str(exc), exc.suggestion))
-    flash(f"Restored “{image.filename}”.", "success")
+    flash(gettext("Restored “%(name)s”.", name=image.filename), "success")
     return redirect(url_for("gallery.image_page", image_id=image.id), code=303)
 
 
@@ -348,7 +383,7 @@ def delete_forever(image_id: int) -> str | Response:
     if request.form.get("confirm") != "yes":
         return render_template("gallery/confirm_purge.html", images=[image], one=image)
     trash.delete_forever(current_user, image_id)
-    flash(f"Deleted “{image.filename}” for good.", "success")
+    flash(gettext("Deleted “%(name)s” for good.", name=image.filename), "success")
     return redirect(url_for("gallery.trash_page"), code=303)
 
 
@@ -359,7 +394,10 @@ def empty_trash() -> str | Response:
     if request.form.get("confirm") != "yes":
         return render_template("gallery/confirm_purge.html", images=trash.trashed(current_user))
     count = trash.empty(current_user)
-    flash(f"Deleted {counted(count, 'image')} for good.", "success")
+    flash(
+        ngettext("Deleted %(num)s image for good.", "Deleted %(num)s images for good.", count),
+        "success",
+    )
     return redirect(url_for("gallery.trash_page"), code=303)
 
 

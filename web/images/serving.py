@@ -27,6 +27,7 @@ from werkzeug.datastructures import ETags
 from .. import imaging, scratch
 from ..extensions import storage
 from ..gates import HeldWhileRead, enter, gate, slot
+from ..i18n import N_
 from ..models import Image
 from ..rules import NotFound, Unavailable, backend_failures
 from ..storage import ObjectMissing
@@ -37,8 +38,8 @@ from .naming import PREVIEW_SIZE, preview_key_for
 log = logging.getLogger(__name__)
 
 STORE_READ_WAIT_SECONDS = 5.0
-STORE_DOWN = "The image store is not answering right now; please try again."
-STORE_BUSY = "The image store is slow to answer right now; please try again in a moment."
+STORE_DOWN = N_("The image store is not answering right now; please try again.")
+STORE_BUSY = N_("The image store is slow to answer right now; please try again in a moment.")
 
 # The headers of every image response: no sniffing, and nothing runs even where the
 # bytes are rendered as a document (this policy replaces the pages' own).

@@ -35,6 +35,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from .. import imaging
 from ..audit import DELETE_IMAGE, record
 from ..extensions import db, storage
+from ..i18n import N_
 from ..models import DELETING, MOVING, READY, TRASHED, Image, User, scope_for, utcnow
 from ..rules import (
     Forbidden,
@@ -53,7 +54,7 @@ from .removal import BUSY_IMAGE, delete_image, describe, finish_delete, hide
 from .usage import count_usage
 
 TRASH_PREFIX = ".trash/"
-NOT_IN_TRASH = "This image is not in your trash."
+NOT_IN_TRASH = N_("This image is not in your trash.")
 LIST_LIMIT = 1000
 
 
