@@ -4,6 +4,7 @@ and go back to the image page."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, request, url_for
+from flask_babel import gettext, ngettext
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
@@ -12,7 +13,6 @@ from ..errors import render_error, retry_after_seconds
 from ..extensions import limiter
 from ..integers import parse_id
 from ..security import login_required
-from ..words import counted
 from . import threads
 
 bp = Blueprint("comments", __name__, template_folder="templates")
@@ -27,7 +27,7 @@ def _comment_key() -> str:
 @limiter.limit(threads.RATE_LIMIT, key_func=_comment_key)
 def post_comment(image_id: int) -> Response:
     comment = threads.post(current_user, image_id, request.form.get("body"))
-    flash("Your comment is posted.", "success")
+    flash(gettext("Your comment is posted."), "success")
     return redirect(
         url_for(
             "gallery.image_page",
@@ -43,7 +43,7 @@ def post_comment(image_id: int) -> Response:
 @login_required
 def delete_comment(comment_id: int) -> Response:
     comment = threads.delete_comment(current_user, comment_id)
-    flash("The comment is deleted.", "success")
+    flash(gettext("The comment is deleted."), "success")
     if not threads.image_shown_to(current_user, comment):
         return redirect(url_for("gallery.index"), code=303)
     return redirect(
@@ -64,8 +64,11 @@ def too_many_comments(exc: HTTPException):
     wait = retry_after_seconds()
     body, status = render_error(
         429,
-        "Too many comments",
-        f"You can post at most {threads.RATE_PER_MINUTE} comments a minute. "
-        f"Please wait {counted(wait, 'second')} and try again.",
+        gettext("Too many comments"),
+        gettext(
+            "You can post at most %(num)s comments a minute. Please wait %(wait)s and try again.",
+            num=threads.RATE_PER_MINUTE,
+            wait=ngettext("%(num)s second", "%(num)s seconds", wait),
+        ),
     )
     return body, status, {"Retry-After": str(wait)}

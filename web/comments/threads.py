@@ -20,10 +20,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import delete, func, select
 
 from ..audit import DELETE_COMMENT, record
 from ..extensions import db
+from ..i18n import N_
 from ..images import access
 from ..models import PUBLIC, Comment, Image, User
 from ..rules import Forbidden, NotFound, RuleError, backend_failures
@@ -33,7 +35,7 @@ MAX_LENGTH = 1000
 PER_PAGE = 20
 RATE_PER_MINUTE = 10
 RATE_LIMIT = f"{RATE_PER_MINUTE} per minute"
-PRIVATE_MESSAGE = "Private images take no comments."
+PRIVATE_MESSAGE = N_("Private images take no comments.")
 
 
 def clean_body(raw: str | None) -> str:
@@ -41,10 +43,14 @@ def clean_body(raw: str | None) -> str:
     when empty or longer than ``MAX_LENGTH`` characters."""
     body = (raw or "").replace("\r\n", "\n").replace("\r", "\n").strip()
     if not body:
-        raise RuleError("Write something first: a comment cannot be empty.")
+        raise RuleError(N_("Write something first: a comment cannot be empty."))
     if len(body) > MAX_LENGTH:
         raise RuleError(
-            f"A comment can be at most {MAX_LENGTH} characters long; this one has {len(body)}."
+            gettext(
+                "A comment can be at most %(max)s characters long; this one has %(num)s.",
+                max=MAX_LENGTH,
+                num=len(body),
+            )
         )
     return body
 
