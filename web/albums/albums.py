@@ -18,11 +18,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext
 from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
+from ..i18n import N_
 from ..models import VISIBLE_STATES, Album, AlbumImage, Image, User
 from ..paging import NewestFirst, newest_first
 from ..rules import BUSY, NotFound, RuleError, backend_failures
@@ -32,19 +34,21 @@ MAX_TITLE = 100
 MAX_DESCRIPTION = 2000
 MAX_ALBUMS = 1000  # per user
 MAX_BATCH = 1000  # images added or removed at once
-NO_SUCH_ALBUM = "No such album."
-NOT_A_COVER = "The cover must be one of the images in the album."
+NO_SUCH_ALBUM = N_("No such album.")
+NOT_A_COVER = N_("The cover must be one of the images in the album.")
 NEWEST, OLDEST, MANUAL = "newest", "oldest", "manual"
 ORDERS = {
-    NEWEST: "By date (newest first)",
-    OLDEST: "By date (oldest first)",
-    MANUAL: "By hand",
+    NEWEST: N_("By date (newest first)"),
+    OLDEST: N_("By date (oldest first)"),
+    MANUAL: N_("By hand"),
 }
-UNKNOWN_ORDER = "Choose one of the orders: " + ", ".join(ORDERS.values()).lower() + "."
+UNKNOWN_ORDER = N_(
+    "Choose one of the orders: by date (newest first), by date (oldest first), by hand."
+)
 MOVES = ("earlier", "later", "front")
-NOT_IN_ALBUM = "That image is not in the album."
-NOT_THE_IMAGES = "Send every image of the album exactly once, and no other."
-STALE_PAGE = "The album changed since this page was shown; open it again."
+NOT_IN_ALBUM = N_("That image is not in the album.")
+NOT_THE_IMAGES = N_("Send every image of the album exactly once, and no other.")
+STALE_PAGE = N_("The album changed since this page was shown; open it again.")
 
 
 @dataclass
@@ -61,13 +65,15 @@ def check_text(title: str, description: str) -> tuple[str, str | None]:
     title = " ".join((title or "").split())
     description = (description or "").strip()
     if not _storable(title) or not _storable(description):
-        raise RuleError("The title and description must be text without control characters.")
+        raise RuleError(N_("The title and description must be text without control characters."))
     if not title:
-        raise RuleError("Give the album a title.")
+        raise RuleError(N_("Give the album a title."))
     if len(title) > MAX_TITLE:
-        raise RuleError(f"The title can have at most {MAX_TITLE} characters.")
+        raise RuleError(gettext("The title can have at most %(num)s characters.", num=MAX_TITLE))
     if len(description) > MAX_DESCRIPTION:
-        raise RuleError(f"The description can have at most {MAX_DESCRIPTION} characters.")
+        raise RuleError(
+            gettext("The description can have at most %(num)s characters.", num=MAX_DESCRIPTION)
+        )
     return title, description or None
 
 
@@ -89,7 +95,7 @@ def create(user: User, title: str, description: str = "", order: str = NEWEST) -
         count = session.scalar(select(func.count()).where(Album.owner_id == user.id)) or 0
         if count >= MAX_ALBUMS:
             session.rollback()
-            raise RuleError(f"You can have at most {MAX_ALBUMS} albums.")
+            raise RuleError(gettext("You can have at most %(num)s albums.", num=MAX_ALBUMS))
         album = Album(owner_id=user.id, title=title, description=text, sort_order=order)
         session.add(album)
         session.commit()
@@ -278,7 +284,7 @@ def move(album: Album, image_id: int, where: str) -> Album:
     """Move one shown image ``earlier`` or ``later`` by one place, or to the ``front``, in
     the order shown; an album ordered by date is ordered by hand from then on."""
     if where not in MOVES:
-        raise RuleError("Move an image earlier, later or to the front.")
+        raise RuleError(N_("Move an image earlier, later or to the front."))
     with backend_failures(BUSY):
         entries = _entries(album)
         shown = _shown_order(album, entries)
@@ -315,7 +321,7 @@ def add_images(album: Album, image_ids: list[int]) -> int:
             )
         )
         if len(own) != len(ids):
-            raise NotFound("Only your own images can be added to your albums.")
+            raise NotFound(N_("Only your own images can be added to your albums."))
         present = set(
             db.session.scalars(
                 select(AlbumImage.image_id).where(
@@ -335,7 +341,9 @@ def add_images(album: Album, image_ids: list[int]) -> int:
             db.session.commit()
         except IntegrityError:  # the same image added at once by another request
             db.session.rollback()
-            raise RuleError("The album changed meanwhile; nothing was added. Try again.") from None
+            raise RuleError(
+                N_("The album changed meanwhile; nothing was added. Try again.")
+            ) from None
     return len(new)
 
 

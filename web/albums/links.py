@@ -26,10 +26,12 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
+from flask_babel import gettext
 from sqlalchemy import delete, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
+from ..i18n import N_
 from ..images.access import NO_SUCH_IMAGE, is_owner
 from ..models import VISIBLE_STATES, Album, AlbumImage, Image, ShareLink, User, utcnow
 from ..rules import BUSY, NotFound, RuleError, backend_failures
@@ -49,14 +51,20 @@ EXPIRIES: dict[str, dt.timedelta | None] = {
     "30d": dt.timedelta(days=30),
     "never": None,
 }
-EXPIRY_LABELS = {"1h": "1 hour", "1d": "1 day", "7d": "7 days", "30d": "30 days", "never": "Never"}
+EXPIRY_LABELS = {
+    "1h": N_("1 hour"),
+    "1d": N_("1 day"),
+    "7d": N_("7 days"),
+    "30d": N_("30 days"),
+    "never": N_("Never"),
+}
 DEFAULT_EXPIRY = "7d"
 
-NO_SUCH_LINK = "There is nothing at this address."
-EXPIRED = "This link has expired. Ask the person who sent it for a new one."
-EXHAUSTED = "This link has been opened as many times as its owner allowed."
+NO_SUCH_LINK = N_("There is nothing at this address.")
+EXPIRED = N_("This link has expired. Ask the person who sent it for a new one.")
+EXHAUSTED = N_("This link has been opened as many times as its owner allowed.")
 WRONG_PASSWORD = "Wrong password."  # noqa: S105 - a message, not a secret
-NO_DOWNLOAD = "The owner of this link does not allow downloading the original."
+NO_DOWNLOAD = N_("The owner of this link does not allow downloading the original.")
 
 
 class Gone(RuleError):
@@ -90,16 +98,22 @@ def hash_token(token: str) -> str:
 def check_options(expiry: str, password: str, allow_download: bool, max_views: str) -> Options:
     """The options of a link from a form; RuleError (nothing made) when one is not valid."""
     if expiry not in EXPIRIES:
-        raise RuleError("Choose when the link expires from the list.")
+        raise RuleError(N_("Choose when the link expires from the list."))
     if not password.isprintable() or not _encodable(password):
-        raise RuleError("The password must be text without control characters.")
+        raise RuleError(N_("The password must be text without control characters."))
     if len(password) > MAX_PASSWORD:
-        raise RuleError(f"The password can have at most {MAX_PASSWORD} characters.")
+        raise RuleError(
+            gettext("The password can have at most %(num)s characters.", num=MAX_PASSWORD)
+        )
     views = None
     if max_views.strip():
         text = max_views.strip()
         if not (text.isascii() and text.isdigit()) or not 1 <= int(text[:8]) <= MAX_VIEWS:
-            raise RuleError(f"The number of views must be a whole number from 1 to {MAX_VIEWS}.")
+            raise RuleError(
+                gettext(
+                    "The number of views must be a whole number from 1 to %(num)s.", num=MAX_VIEWS
+                )
+            )
         views = int(text)
     return Options(EXPIRIES[expiry], password or None, allow_download, views)
 
@@ -122,7 +136,7 @@ def create(user: User, image: Image, options: Options) -> NewLink:
 def create_for_album(user: User, album: Album, options: Options) -> NewLink:
     """Make a link to ``album``, which must be ``user``'s own."""
     if album.owner_id != user.id:
-        raise NotFound("No such album.")
+        raise NotFound(N_("No such album."))
     return _create(user, options, album_id=album.id)
 
 
@@ -217,7 +231,7 @@ def revoke(viewer: User, link_id: int) -> ShareLink:
     """Revoke a link (its owner, or an admin): it answers 404 from now on, everywhere."""
     link = db.session.get(ShareLink, link_id)
     if link is None or not (link.owner_id == viewer.id or is_admin(viewer)):
-        raise NotFound("No such link.")
+        raise NotFound(N_("No such link."))
     with backend_failures(BUSY):
         db.session.execute(delete(ShareLink).where(ShareLink.id == link.id))
         db.session.commit()

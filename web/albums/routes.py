@@ -23,19 +23,20 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext, ngettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ..accounts.throttle import client_network
 from ..errors import render_error
 from ..extensions import limiter
+from ..i18n import N_
 from ..images import access, serving
 from ..integers import parse_id
 from ..models import Image, ShareLink
 from ..rules import NotFound, RuleError
 from ..security import login_required
 from ..viewers import is_admin
-from ..words import counted
 from . import albums, links
 
 bp = Blueprint("sharing", __name__, template_folder="templates")
@@ -63,7 +64,7 @@ def _expiry_choices() -> dict:
 
 @bp.errorhandler(links.Gone)
 def _gone(exc: links.Gone):
-    return render_error(410, "Link no longer works", str(exc))
+    return render_error(410, gettext("Link no longer works"), str(exc))
 
 
 # --- the owner's side ---------------------------------------------------------------
@@ -211,7 +212,7 @@ def shared_file(token: str, image_id: int | None = None) -> Response:
     link = _opened(token)
     image = _image_of(link, image_id)
     if not link.allow_download:
-        return render_error(403, "Download not allowed", links.NO_DOWNLOAD)  # type: ignore[return-value]
+        return render_error(403, gettext("Download not allowed"), gettext(links.NO_DOWNLOAD))  # type: ignore[return-value]
     download = request.args.get("download") is not None
     return serving.image_response(image, False, request.if_none_match, download, shared=True)
 
@@ -262,7 +263,7 @@ def album_list() -> str | tuple[str, int] | Response:
         album = albums.create(current_user, form.get("title", ""), form.get("description", ""))
     except RuleError as exc:
         return _render_albums(str(exc), form.to_dict()), exc.status
-    flash(f"Made the album “{album.title}”.", "success")
+    flash(gettext("Made the album “%(title)s”.", title=album.title), "success")
     return redirect(url_for("albums.album_page", album_id=album.id), code=303)
 
 
@@ -292,7 +293,7 @@ def edit_album(album_id: int) -> Response:
     if raw and cover is None:
         raise RuleError(albums.NOT_A_COVER)
     albums.update(album, form.get("title", ""), form.get("description", ""), cover)
-    flash("Saved the album.", "success")
+    flash(gettext("Saved the album."), "success")
     return _to_album(album.id)
 
 
@@ -307,7 +308,8 @@ def order_album(album_id: int) -> Response:
     """Order the album by date (newest or oldest first) or by hand."""
     album = albums.get_album(album_id, current_user)
     albums.set_order(album, request.form.get("order", ""))
-    flash(f"The album is now ordered {albums.ORDERS[album.sort_order].lower()}.", "success")
+    order = gettext(albums.ORDERS[album.sort_order]).lower()
+    flash(gettext("The album is now ordered %(order)s.", order=order), "success")
     return _to_album(album.id)
 
 
@@ -329,7 +331,12 @@ def move_image(album_id: int) -> Response:
 def delete_album(album_id: int) -> Response:
     album = albums.get_album(album_id, current_user)
     albums.delete_album(album)
-    flash(f"Deleted the album “{album.title}”. Its images are still in My Files.", "success")
+    flash(
+        gettext(
+            "Deleted the album “%(title)s”. Its images are still in My Files.", title=album.title
+        ),
+        "success",
+    )
     return redirect(url_for("albums.album_list"), code=303)
 
 
@@ -337,7 +344,7 @@ def _selected_ids() -> list[int]:
     """The image ids a form sends (at most 1000); one that is not an id refuses them all."""
     ids = [parse_id(value) for value in request.form.getlist("image_id")[: albums.MAX_BATCH]]
     if not ids or any(number is None for number in ids):
-        raise RuleError("Select the images first.")
+        raise RuleError(N_("Select the images first."))
     return [number for number in ids if number is not None]
 
 
@@ -355,10 +362,18 @@ def add_images() -> Response:
     """Add images to the album the form names (from an image's page or a selection)."""
     album_id = parse_id(request.form.get("album_id"))
     if album_id is None:
-        raise RuleError("Choose an album.")
+        raise RuleError(N_("Choose an album."))
     album = albums.get_album(album_id, current_user)
     added = albums.add_images(album, _selected_ids())
-    flash(f"Added {counted(added, 'image')} to “{album.title}”.", "success")
+    flash(
+        ngettext(
+            "Added %(num)s image to “%(title)s”.",
+            "Added %(num)s images to “%(title)s”.",
+            added,
+            title=album.title,
+        ),
+        "success",
+    )
     return _back(album.id)
 
 
@@ -367,7 +382,15 @@ def add_images() -> Response:
 def remove_images(album_id: int) -> Response:
     album = albums.get_album(album_id, current_user)
     removed = albums.remove_images(album, _selected_ids())
-    flash(f"Took {counted(removed, 'image')} out of “{album.title}”.", "success")
+    flash(
+        ngettext(
+            "Took %(num)s image out of “%(title)s”.",
+            "Took %(num)s images out of “%(title)s”.",
+            removed,
+            title=album.title,
+        ),
+        "success",
+    )
     return _back(album.id)
 
 
