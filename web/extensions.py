@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import select
 from typing import Any
 
 import redis
@@ -13,7 +14,8 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf import CSRFProtect
 from limits.errors import StorageError as LimitsStorageError
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, ExceptionContext, PoolResetState, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from .storage import ObjectStore, create_store
@@ -30,9 +32,14 @@ class Database:
             # How long a write waits for another process's lock before "database is locked".
             options["connect_args"] = {"check_same_thread": False, "timeout": config["DB_TIMEOUT"]}
         else:
+            # No ping per checkout: a connection the server closed is noticed without a
+            # round trip (``_closed_by_server``), one that fails in use is replaced (with
+            # every older one), and none is kept longer than the server's idle timeout.
+            # The pool rolls back on return only a connection still in a transaction
+            # (``_end_open_transaction``): the request's session has normally ended it.
             options.update(
-                pool_pre_ping=True,
                 pool_recycle=3600,
+                pool_reset_on_return=None,
                 pool_size=config["DB_POOL_SIZE"],
                 max_overflow=config["DB_POOL_SIZE"],
                 pool_timeout=config["DB_POOL_TIMEOUT"],
@@ -48,6 +55,10 @@ class Database:
         engine = create_engine(url, **options)
         if url.startswith("sqlite"):
             event.listen(engine, "connect", _sqlite_pragmas)
+        else:
+            event.listen(engine, "checkout", _closed_by_server)
+            event.listen(engine, "reset", _end_open_transaction)
+            event.listen(engine, "handle_error", _note_failure)
         app.extensions["db_engine"] = engine
         app.extensions["db_sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
         app.teardown_appcontext(self._close)
@@ -75,6 +86,51 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+# The server's "in a transaction" flag in the status of every answer (MySQL protocol).
+SERVER_STATUS_IN_TRANS = 1
+FAILED = "failed since its last reset"  # key in a pooled connection's info
+
+
+def _closed_by_server(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """Refuse a pooled connection whose server hung up (restarted, killed, idle timeout):
+    its socket is readable (the end of the stream) while no query is waiting for an
+    answer. The pool then opens a new one. A check in the kernel, no round trip."""
+    sock = getattr(dbapi_connection, "_sock", None)  # PyMySQL's socket
+    if sock is None:
+        return
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        readable = [sock]
+    if readable:
+        raise DisconnectionError("the database server closed this connection")
+
+
+def _note_failure(context: ExceptionContext) -> None:
+    """A statement that failed may have left a transaction open whatever the connection's
+    last status said: its reset rolls back for sure."""
+    if context.connection is not None and not context.connection.closed:
+        context.connection.info[FAILED] = True
+
+
+def _end_open_transaction(dbapi_connection: Any, record: Any, _state: PoolResetState) -> None:
+    """Roll back a connection going back to the pool if it may still be in a transaction,
+    and only then: the request's session has normally ended its transaction already, and
+    a second ROLLBACK would be one more round trip for every request."""
+    failed = record.info.pop(FAILED, False) if record is not None else True
+    if failed or _in_transaction(dbapi_connection):
+        dbapi_connection.rollback()
+
+
+def _in_transaction(dbapi_connection: Any) -> bool:
+    """Whether the connection may be in a transaction, as the server last said (PyMySQL
+    keeps the status flags of every answer); True for a driver that does not say."""
+    status = getattr(dbapi_connection, "server_status", None)
+    if isinstance(status, int):
+        return bool(status & SERVER_STATUS_IN_TRANS)
+    return True
 
 
 class Storage:

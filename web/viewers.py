@@ -1,9 +1,17 @@
 """Who is looking: one answer to "is this viewer signed in" and "is this viewer an
-admin", for services, views and the pages (anonymous viewers have neither)."""
+admin", for services, views and the pages (anonymous viewers have neither); and loading
+the viewer in the same database round trip as what the request is about."""
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+from dataclasses import dataclass
 from typing import Any
+
+from flask import g
+from sqlalchemy import Select
+
+from .extensions import db
 
 
 def signed_in(viewer: Any) -> bool:
@@ -14,3 +22,49 @@ def signed_in(viewer: Any) -> bool:
 def is_admin(viewer: Any) -> bool:
     """True for a signed-in, active admin."""
     return signed_in(viewer) and bool(viewer.is_active) and bool(viewer.is_admin)
+
+
+# --- loading the viewer together with what the request is about ------------------------
+
+
+@dataclass
+class Along:
+    """A query to run in the same database round trip as the one that loads the signed-in
+    viewer (see ``load_with_viewer``); ``answered`` once the viewer's loader ran it."""
+
+    key: Hashable
+    statement: Select
+    answered: bool = False
+    result: Any = None
+
+
+def load_along_with_viewer(key: Hashable, statement: Select) -> None:
+    """Ask that ``statement`` come in the same round trip as the signed-in viewer, whoever
+    loads the viewer first in this request (a hook may, before the view); the view then
+    gets its result from ``load_with_viewer`` with the same ``key``."""
+    g.viewer_along = Along(key, statement)
+
+
+def load_with_viewer(viewer: Any, key: Hashable, statement: Select) -> Any:
+    """The first entity that ``statement`` selects (None without a row), loaded in the
+    same round trip as ``viewer`` (Flask-Login's ``current_user``) when the viewer was not
+    loaded yet: the session's loader joins it to its own query (``pending_along``). A
+    viewer loaded before, or a request without a session, costs the statement alone.
+    Nothing outlives the request: the session is checked on every request."""
+    along = g.get("viewer_along")
+    if along is None or along.key != key:
+        along = Along(key, statement)
+        g.viewer_along = along
+    try:
+        signed_in(viewer)  # loads the viewer, now or already
+    finally:
+        g.pop("viewer_along", None)
+    if along.answered:
+        return along.result
+    return db.session.scalars(statement).first()
+
+
+def pending_along() -> Along | None:
+    """The query to load along with the viewer, not yet run (for the session's loader)."""
+    along = g.get("viewer_along")
+    return None if along is None or along.answered else along

@@ -13,10 +13,11 @@ import hashlib
 import secrets
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, outerjoin, select
 
 from ..extensions import db
 from ..models import ACTIVE, User, UserSession, utcnow
+from ..viewers import pending_along
 
 
 def _hash(token: str) -> str:
@@ -54,20 +55,40 @@ def end_others(user_id: int, keep: str | None) -> None:
 
 
 def load(user_id: str, token: str | None) -> User | None:
-    """The active user of a live session, or None (ended, expired, forged or removed)."""
+    """The active user of a live session, or None (ended, expired, forged or removed).
+
+    The session's row is read on every request, so that a logout, a password change or
+    a removed account ends the session at once on every instance. When the request asked
+    for a query along with its viewer (``viewers.load_with_viewer``: the image a thumbnail
+    request names), the session and user are outer-joined to that query, so that both
+    come in one round trip."""
     if not token:
         return None
     try:
         uid = int(user_id)
     except ValueError:
         return None
+    live = and_(
+        UserSession.token_hash == _hash(token),
+        UserSession.user_id == uid,
+        UserSession.created_at >= _oldest_allowed(),
+    )
+    along = pending_along()
+    if along is not None:
+        statement = along.statement
+        entity = statement.column_descriptions[0]["entity"]
+        signed_in = outerjoin(entity, UserSession, live).outerjoin(
+            User, and_(User.id == UserSession.user_id, User.state == ACTIVE)
+        )
+        row = db.session.execute(
+            statement.add_columns(User).select_from(signed_in).limit(1)
+        ).first()
+        along.answered = True
+        if row is not None:
+            along.result = row[0]
+            return row[-1]
     return db.session.scalar(
         select(User)
         .join(UserSession, UserSession.user_id == User.id)
-        .where(
-            User.id == uid,
-            User.state == ACTIVE,
-            UserSession.token_hash == _hash(token),
-            UserSession.created_at >= _oldest_allowed(),
-        )
+        .where(live, User.state == ACTIVE)
     )

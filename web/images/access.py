@@ -9,13 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from ..extensions import db
 from ..i18n import N_
 from ..models import PUBLIC, PUBLIC_SCOPE, VISIBLE_STATES, Image, User
 from ..rules import NotFound
-from ..viewers import signed_in
+from ..viewers import load_along_with_viewer, load_with_viewer, signed_in
 from .naming import check_visibility
 
 NO_SUCH_IMAGE = N_("No such image.")
@@ -45,11 +45,22 @@ def deletable_ids(viewer: Any, images: list[Image]) -> set[int]:
 
 
 def get_image(image_id: int, viewer: Any) -> Image:
-    """The image if ``viewer`` may see it; NotFound otherwise (existence is not revealed)."""
-    image = db.session.get(Image, image_id)
+    """The image if ``viewer`` may see it; NotFound otherwise (existence is not revealed).
+    A viewer not loaded yet comes in the same database round trip as the image."""
+    image = load_with_viewer(viewer, ("image", image_id), _by_id(image_id))
     if image is None or not can_view(viewer, image):
         raise NotFound(NO_SUCH_IMAGE)
     return image
+
+
+def load_with_the_viewer(image_id: int) -> None:
+    """Have the image come in the same round trip as the viewer, whoever asks for the
+    viewer first in this request; ``get_image`` then takes it from there."""
+    load_along_with_viewer(("image", image_id), _by_id(image_id))
+
+
+def _by_id(image_id: int) -> Select:
+    return select(Image).where(Image.id == image_id)
 
 
 def find_image(viewer: User, filename: str, visibility: str) -> Image:

@@ -326,6 +326,19 @@ def image_thumb(image_id: int) -> Response:
     return _send(access.get_image(image_id, current_user), thumbnail=True)
 
 
+# The views that name one image: it comes in the same database round trip as the
+# signed-in viewer (whichever asks for the viewer first; a hook may, before the view).
+_ONE_IMAGE = frozenset(
+    {"gallery.image_page", "gallery.image_file", "gallery.image_preview", "gallery.image_thumb"}
+)
+
+
+@bp.url_value_preprocessor
+def _image_with_viewer(endpoint: str | None, values: dict | None) -> None:
+    if endpoint in _ONE_IMAGE and values and "image_id" in values:
+        access.load_with_the_viewer(values["image_id"])
+
+
 def _send(image: Image, thumbnail: bool) -> Response:
     download = request.args.get("download") is not None
     return serving.image_response(image, thumbnail, request.if_none_match, download)

@@ -1,0 +1,151 @@
+"""What serving images costs the database: one round trip for a thumbnail or an original
+(the session, its user and the image in one query), a few for a gallery page; and the
+pool neither pings nor rolls back twice, yet never keeps a connection that is in a
+transaction or that the server closed."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import create_engine, text, update
+from sqlalchemy.pool import NullPool
+
+from tests.helpers import (
+    count_queries,
+    last_image_id,
+    login,
+    make_user,
+    signed_in,
+    upload,
+    user_id,
+)
+from web.extensions import db
+from web.models import User
+
+
+@pytest.fixture
+def alice(app):
+    client = signed_in(app, "alice")
+    assert upload(client, "private.png", visibility="private").status_code == 303
+    return client
+
+
+def test_a_thumbnail_or_an_original_costs_one_round_trip(app, alice):
+    image_id = last_image_id(app)
+    for path in (f"/image/{image_id}/thumb", f"/image/{image_id}/file"):
+        with count_queries(app) as statements:
+            response = alice.get(path)
+        assert response.status_code == 200
+        assert len(statements) == 1, statements
+        with count_queries(app) as statements:  # a browser revalidating what it has
+            again = alice.get(path, headers={"If-None-Match": response.headers["ETag"]})
+        assert again.status_code == 304
+        assert len(statements) == 1, statements
+    with count_queries(app) as statements:
+        assert alice.get(f"/image/{image_id + 1000}/thumb").status_code == 404
+    assert len(statements) <= 2
+
+
+def test_every_image_request_still_checks_the_session(app, alice):
+    image_id = last_image_id(app)
+    thief = app.test_client()
+    thief.set_cookie("session", alice.get_cookie("session").value)
+    assert thief.get(f"/image/{image_id}/thumb").status_code == 200
+    alice.get("/logout")
+    assert thief.get(f"/image/{image_id}/thumb").status_code == 404
+    assert thief.get(f"/image/{image_id}/file").status_code == 404
+
+    login(alice, "alice")
+    assert alice.get(f"/image/{image_id}/file").status_code == 200
+    with app.app_context():  # an account being removed is signed out at once
+        db.session.execute(update(User).where(User.username == "alice").values(state="deleting"))
+        db.session.commit()
+    assert alice.get(f"/image/{image_id}/thumb").status_code == 404
+
+
+def test_a_temporary_password_still_comes_first_for_image_bytes(app, alice):
+    image_id = last_image_id(app)
+    with app.app_context():
+        db.session.execute(
+            update(User).where(User.username == "alice").values(must_change_password=True)
+        )
+        db.session.commit()
+    response = alice.get(f"/image/{image_id}/thumb")
+    assert response.status_code == 302
+    assert response.location.endswith("/account/new-password")
+
+
+def test_an_image_of_someone_else_stays_hidden_and_admins_see_it(app, alice):
+    image_id = last_image_id(app)
+    bob = signed_in(app, "bob")
+    assert bob.get(f"/image/{image_id}/thumb").status_code == 404
+    make_user(app, "boss", is_admin=True)
+    admin = app.test_client()
+    login(admin, "boss")
+    assert admin.get(f"/image/{image_id}/thumb").status_code == 200
+    assert app.test_client().get(f"/image/{image_id}/thumb").status_code == 404  # anonymous
+
+
+# --- the pool (MySQL) -------------------------------------------------------------------
+
+
+@pytest.fixture
+def mysql_engine(app, backend):
+    if backend != "mysql-s3":
+        pytest.skip("SQLite's pool rolls back in the process; nothing to save there")
+    return app.extensions["db_engine"]
+
+
+def test_one_rollback_per_request_and_no_ping(app, alice, mysql_engine, monkeypatch):
+    image_id = last_image_id(app)
+    alice.get(f"/image/{image_id}/thumb")  # the pool has its connection
+    dialect = mysql_engine.dialect
+    calls = []
+    for name in ("do_rollback", "do_ping"):
+        real = getattr(dialect, name)
+        monkeypatch.setattr(
+            dialect, name, lambda conn, name=name, real=real: calls.append(name) or real(conn)
+        )
+    assert alice.get(f"/image/{image_id}/thumb").status_code == 200
+    assert calls == ["do_rollback"]
+
+
+def test_a_connection_left_in_a_transaction_is_rolled_back_by_the_pool(app, mysql_engine):
+    uid = user_id(app, make_user(app, "carol").username)
+    raw = mysql_engine.raw_connection()
+    driver = raw.driver_connection
+    cursor = raw.cursor()
+    cursor.execute(
+        "INSERT INTO user_sessions (token_hash, user_id, created_at) VALUES (%s, %s, NOW())",
+        ("x" * 64, uid),
+    )
+    cursor.close()
+    raw.close()  # back to the pool without a commit
+    with driver.cursor() as check:  # the same connection, as the next request gets it
+        check.execute("SELECT COUNT(*) FROM user_sessions WHERE token_hash = %s", ("x" * 64,))
+        assert check.fetchone()[0] == 0
+    driver.rollback()
+
+
+def test_a_connection_the_server_closed_is_replaced_without_a_failed_request(
+    app, alice, mysql_engine
+):
+    image_id = last_image_id(app)
+    assert alice.get(f"/image/{image_id}/thumb").status_code == 200
+    killer = create_engine(mysql_engine.url, poolclass=NullPool)
+    try:
+        with killer.connect() as connection:
+            me = connection.execute(text("SELECT CONNECTION_ID()")).scalar()
+            pooled = connection.execute(
+                text("SELECT id FROM information_schema.processlist WHERE db = DATABASE()"),
+            ).scalars()
+            killed = [int(other) for other in pooled if other != me]
+            assert killed, "the pool holds no connection"
+            for other in killed:
+                connection.execute(text(f"KILL {other}"))
+    finally:
+        killer.dispose()
+    time.sleep(0.2)  # the server closes the killed connections' sockets
+    for _ in range(3):
+        assert alice.get(f"/image/{image_id}/thumb").status_code == 200
