@@ -71,4 +71,4 @@ def test_every_string_has_a_translation(messages, language):
 def test_the_check_fails_on_a_missing_string(tmp_path, messages):
     """The extraction sees all three kinds of file, so a new string anywhere is caught."""
     kinds = {Path(filename).suffix for filename, _line in messages.values()}
-    assert {".py", ".html"} <= kinds
+    assert {".py", ".html", ".js"} <= kinds

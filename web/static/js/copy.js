@@ -10,9 +10,9 @@
     button.hidden = false;
     button.addEventListener("click", function () {
       navigator.clipboard.writeText(source.textContent.trim()).then(function () {
-        if (status) { status.textContent = "Copied."; }
+        if (status) { status.textContent = gettext("Copied."); }
       }, function () {
-        if (status) { status.textContent = "Could not copy; select the token and copy it."; }
+        if (status) { status.textContent = gettext("Could not copy; select the token and copy it."); }
       });
     });
   });

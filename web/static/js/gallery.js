@@ -20,15 +20,25 @@
     var chosen = boxes().filter(function (box) { return box.checked; }).length;
     if (chosen === 0) {
       event.preventDefault();
-      window.alert("Select the images to delete first.");
+      window.alert(gettext("Select the images to delete first."));
       return;
     }
-    var images = chosen + " image" + (chosen === 1 ? "" : "s");
     var days = parseInt(form.getAttribute("data-trash-days") || "0", 10);
-    var question = days > 0
-      ? "Move " + images + " to the trash? You can restore " + (chosen === 1 ? "it" : "them") +
-        " for " + days + " day" + (days === 1 ? "" : "s") + "."
-      : "Delete " + images + "? This cannot be undone.";
+    var counts = { images: chosen, days: days };
+    var question;
+    if (days <= 0) {
+      question = chosen === 1
+        ? gettext("Delete 1 image? This cannot be undone.")
+        : gettext("Delete %(images)s images? This cannot be undone.", counts);
+    } else if (chosen === 1) {
+      question = days === 1
+        ? gettext("Move 1 image to the trash? You can restore it for 1 day.")
+        : gettext("Move 1 image to the trash? You can restore it for %(days)s days.", counts);
+    } else {
+      question = days === 1
+        ? gettext("Move %(images)s images to the trash? You can restore them for 1 day.", counts)
+        : gettext("Move %(images)s images to the trash? You can restore them for %(days)s days.", counts);
+    }
     if (!window.confirm(question)) {
       event.preventDefault();
       return;

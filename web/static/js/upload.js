@@ -37,11 +37,11 @@
     bar.max = 100;
     bar.value = 0;
     bar.className = "upload-progress";
-    bar.setAttribute("aria-label", "Upload progress of " + file.name);
+    bar.setAttribute("aria-label", gettext("Upload progress of %(name)s", { name: file.name }));
     var status = document.createElement("span");
     status.className = "upload-status small";
     status.setAttribute("role", "status");
-    status.textContent = "Waiting…";
+    status.textContent = gettext("Waiting…");
     item.appendChild(name);
     item.appendChild(bar);
     item.appendChild(status);
@@ -67,14 +67,17 @@
   /* "Uploaded as <name> (visibility)", the name a link to the new image's page. */
   function uploadedAs(body) {
     var result = document.createDocumentFragment();
-    result.appendChild(document.createTextNode("Uploaded as "));
+    result.appendChild(document.createTextNode(gettext("Uploaded as") + " "));
     var link = document.createElement("a");
     link.className = "upload-link";
     link.href = body.page;
     link.textContent = body.filename;
     result.appendChild(link);
-    var rest = " (" + body.visibility + ")";
-    if (body.duplicate_of) { rest += " — you already have this image as " + body.duplicate_of; }
+    var names = { "public": gettext("public"), "private": gettext("private") };
+    var rest = " (" + (names[body.visibility] || body.visibility) + ")";
+    if (body.duplicate_of) {
+      rest += " — " + gettext("you already have this image as %(name)s", { name: body.duplicate_of });
+    }
     result.appendChild(document.createTextNode(rest));
     return result;
   }
@@ -90,7 +93,7 @@
     xhr.upload.addEventListener("progress", function (event) {
       if (event.lengthComputable) {
         row.bar.value = Math.round((event.loaded / event.total) * 99);
-        row.status.textContent = "Uploading… " + row.bar.value + "%";
+        row.status.textContent = gettext("Uploading… %(percent)s%", { percent: row.bar.value });
       }
     });
     xhr.addEventListener("load", function () {
@@ -99,13 +102,13 @@
       if (xhr.status === 201) {
         done(row, true, uploadedAs(body));
       } else {
-        done(row, false, body.error || ("Failed (HTTP " + xhr.status + ")"));
+        done(row, false, body.error || gettext("Failed (HTTP %(status)s)", { status: xhr.status }));
       }
     });
     xhr.addEventListener("error", function () {
-      done(row, false, "The connection failed; please try again.");
+      done(row, false, gettext("The connection failed; please try again."));
     });
-    row.status.textContent = "Uploading… 0%";
+    row.status.textContent = gettext("Uploading… %(percent)s%", { percent: 0 });
     xhr.send(data);
   }
 
@@ -116,7 +119,7 @@
       send(job.file, job.row, job.visibility);
     }
     if (running === 0 && queue.length === 0) {
-      summary.textContent = finished.ok + " uploaded, " + finished.failed + " failed.";
+      summary.textContent = gettext("%(ok)s uploaded, %(failed)s failed.", { ok: finished.ok, failed: finished.failed });
       summary.hidden = false;
     }
   }
