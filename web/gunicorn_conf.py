@@ -26,6 +26,11 @@ bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"  
 workers = int(os.environ.get("GUNICORN_WORKERS") or os.environ.get("WEB_CONCURRENCY") or cores)
 threads = int(os.environ.get("GUNICORN_THREADS", 4))
 worker_class = "gthread"
+# Each worker listens on a socket of its own (SO_REUSEPORT) and the kernel spreads new
+# connections over them evenly. On one shared socket, the worker that wakes first could
+# take every keep-alive connection of a burst while the other sat idle (about half the
+# runs of 16 connections on 2 workers: 343 thumbnails/s against 690).
+reuse_port = True
 timeout = 300
 graceful_timeout = 30
 keepalive = 5
