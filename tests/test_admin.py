@@ -77,6 +77,7 @@ ROUTES = [
     ("GET", "/admin/reset", None, 200),
     ("POST", "/admin/users/{carol}/promote", {}, 303),
     ("POST", "/admin/users/{dana}/demote", {}, 303),
+    ("GET", "/admin/images/{image}/delete-for-good", None, 200),
     ("POST", "/admin/images/{image}/delete", {}, 303),
     ("POST", "/admin/users/{carol}/delete", {}, 303),
     ("POST", "/admin/reset", {"confirm": "no"}, 400),
@@ -259,20 +260,33 @@ def test_a_user_removal_that_fails_half_way_is_closed_and_fsck_finishes_it(app, 
         assert db.session.scalars(select(Comment)).all() == []
 
 
-def test_admins_delete_any_image_public_or_private(app, world):
+def test_admins_delete_any_image_to_the_trash_or_for_good(app, world):
     admin = world["admin"]
     html = admin.get(f"/admin/users/{world['carol']}").get_data(as_text=True)
     ids = [int(i) for i in re.findall(r'action="/admin/images/(\d+)/delete"', html)]
     assert len(ids) == 2
-    for image_id in ids:
-        response = admin.post(f"/admin/images/{image_id}/delete")
-        assert response.status_code == 303
-        assert response.headers["Location"] == f"/admin/users/{world['carol']}"
-    assert image_rows(app) == [] and objects(app) == set()
+    trashed = world["image"]  # carol-public.png
+    [purged] = [i for i in ids if i != trashed]
+    response = admin.post(f"/admin/images/{trashed}/delete")
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/admin/users/{world['carol']}"
+    assert "Moved “carol-public.png” to the trash of carol." in flashes(admin.get("/admin"))
+    assert [r[2] for r in image_rows(app)] == ["trashed", "ready"]  # by id
+    confirm = admin.get(f"/admin/images/{purged}/delete-for-good").get_data(as_text=True)
+    assert "It cannot be undone." in confirm and "carol-private.png" in confirm
+    response = admin.post(f"/admin/images/{purged}/delete-for-good")
+    assert response.headers["Location"] == f"/admin/users/{world['carol']}"
+    assert "Deleted “carol-private.png” of carol for good." in flashes(admin.get("/admin"))
+    assert [r[2] for r in image_rows(app)] == ["trashed"]
+    kept = {key.split("/", 1)[1] for key in objects(app)}
+    assert kept == {f".trash/{trashed}", f".thumbnails/{trashed}.webp"}
     actions = audit_rows(app)
     assert [a[:2] for a in actions] == [("boss", "delete image")] * 2
-    assert "private image “carol-private.png”" in actions[0][2] + actions[1][2]
-    assert admin.post(f"/admin/images/{ids[0]}/delete").status_code == 404
+    targets = [a[2] for a in actions]
+    assert any("carol-public.png" in t and t.endswith("(to the trash)") for t in targets)
+    assert any("carol-private.png" in t and "trash" not in t for t in targets)
+    for route in ("delete", "delete-for-good"):
+        assert admin.post(f"/admin/images/{trashed}/{route}").status_code == 404
     assert len(audit_rows(app)) == 2
 
 

@@ -61,7 +61,7 @@ def world(app) -> dict:
 def test_every_operation_matches_the_document(app, world):
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 19
+    assert len(operations) == 23
     for operation in operations:
         check_operation(operation, world)
 
@@ -82,3 +82,18 @@ def check_operation(operation, world) -> None:
         case.validate_response(response, checks=CHECKS)
 
     run()
+
+
+def test_the_document_has_the_trash_and_the_album_order(app):
+    document = app.test_client().get("/api/v1/openapi.json").json
+    paths = document["paths"]
+    assert set(paths["/api/v1/trash"]) == {"get"}
+    assert set(paths["/api/v1/trash/{image_id}/restore"]) == {"post"}
+    assert set(paths["/api/v1/trash/{image_id}"]) == {"delete"}
+    assert set(paths["/api/v1/albums/{album_id}/order"]) == {"put"}
+    delete = paths["/api/v1/images/{image_id}"]["delete"]
+    assert [p["name"] for p in delete["parameters"] if p["in"] == "query"] == ["permanent"]
+    restore = paths["/api/v1/trash/{image_id}/restore"]["post"]
+    assert "suggested_filename" in document["components"]["schemas"]["Problem"]["properties"]
+    assert "409" in restore["responses"]
+    assert "order" in document["components"]["schemas"]["AlbumItem"]["required"]

@@ -167,9 +167,9 @@ def test_patch_renames_and_moves_atomically(app, client, alice):
     assert sorted(r[0] for r in image_rows(app)) == ["new.png", "other.png"]
 
 
-def test_delete_removes_row_and_objects(app, client, alice):
+def test_delete_for_good_removes_row_and_objects(app, client, alice):
     item = upload_one(client, alice)
-    response = client.delete(f"/api/v1/images/{item['id']}", headers=alice)
+    response = client.delete(f"/api/v1/images/{item['id']}?permanent=true", headers=alice)
     assert response.status_code == 204 and response.data == b""
     assert image_rows(app) == [] and objects(app) == set()
     is_problem(client.delete(f"/api/v1/images/{item['id']}", headers=alice), 404)

@@ -26,7 +26,7 @@ from .accounts.two_factor_routes import bp as two_factor_bp
 from .admin.routes import bp as admin_bp
 from .albums.routes import albums_bp
 from .albums.routes import bp as sharing_bp
-from .api import v1_album_routes, v1_routes  # noqa: F401 - their views register on api_v1
+from .api import v1_album_routes, v1_routes, v1_trash_routes  # noqa: F401 - their views register on api_v1
 from .api.routes import bp as api_bp
 from .api.v1 import bp as api_v1_bp
 from .comments.routes import bp as comments_bp

@@ -29,7 +29,7 @@ from .. import audit as audit_log
 from ..accounts import invitations, passwords, roles, tokens, two_factor
 from ..accounts.registration import get_user
 from ..albums import albums
-from ..images import quotas
+from ..images import quotas, trash
 from ..images.access import get_image
 from ..images.removal import delete_image as remove_image
 from ..integers import parse_id
@@ -203,9 +203,29 @@ def change_role(user_id: int, change: str) -> Response:
 @bp.route("/images/<int:image_id>/delete", methods=["POST"])
 @admin_required
 def delete_image(image_id: int) -> Response:
+    """To the owner's trash, as "Delete" on a gallery (for good when TRASH_DAYS is 0)."""
+    image = get_image(image_id, current_user)
+    if trash.discard(current_user, image):  # audited there, as from any page
+        flash(f"Moved “{image.filename}” to the trash of {image.owner.username}.", "success")
+    else:
+        flash(f"Deleted “{image.filename}” of {image.owner.username}.", "success")
+    return redirect(url_for("admin.user", user_id=image.owner_id), code=303)
+
+
+@bp.route("/images/<int:image_id>/delete-for-good", methods=["GET"])
+@admin_required
+def confirm_purge_image(image_id: int) -> str:
+    image = get_image(image_id, current_user)
+    return render_template("admin/confirm_purge_image.html", image=image)
+
+
+@bp.route("/images/<int:image_id>/delete-for-good", methods=["POST"])
+@admin_required
+def purge_image(image_id: int) -> Response:
+    """Delete an image for good at once, without the trash."""
     image = get_image(image_id, current_user)
     remove_image(current_user, image)  # audited there, as from any page
-    flash(f"Deleted “{image.filename}” of {image.owner.username}.", "success")
+    flash(f"Deleted “{image.filename}” of {image.owner.username} for good.", "success")
     return redirect(url_for("admin.user", user_id=image.owner_id), code=303)
 
 

@@ -28,6 +28,9 @@ class Problem(BaseModel):
     errors: list[UploadError] | None = Field(
         None, description="When every file of an upload failed: what happened to each."
     )
+    suggested_filename: str | None = Field(
+        None, description="A restore whose name was taken meanwhile: a free name to use."
+    )
 
 
 class InvalidParam(BaseModel):
@@ -122,6 +125,42 @@ class ImagePatch(BaseModel):
 
 AlbumOrder = Literal["newest", "oldest", "manual"]
 ORDER_TEXT = "How its images are listed: by date, newest or oldest first, or by hand (manual)."
+
+
+class DeleteQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    permanent: bool = Field(
+        False, description="true: delete for good at once; false: to the owner's trash."
+    )
+
+
+class TrashItem(BaseModel):
+    id: int
+    filename: str = Field(description="The name it had, which it gets back when restored.")
+    visibility: Visibility
+    size: int = Field(description="Bytes (they count in your storage used).")
+    format: str
+    content_type: str
+    deleted_at: dt.datetime = Field(description="When it went to the trash (ISO 8601, UTC).")
+    expires_at: dt.datetime = Field(description="When maintenance deletes it for good.")
+
+
+class TrashList(BaseModel):
+    items: list[TrashItem] = Field(
+        description="Your trash, most recently deleted first (at most 1000)."
+    )
+
+
+class RestoreQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    filename: str | None = Field(
+        None,
+        min_length=1,
+        max_length=255,
+        description="Restore under this name (when its old name was taken meanwhile).",
+    )
 
 
 class AlbumItem(BaseModel):

@@ -1,6 +1,7 @@
 """The public JSON API's blueprint (/api/v1): its rate limit per token, its
 problem+json error handlers, and how an image is written as an item. The views are in
-``v1_routes`` (images, the document, the reference page) and ``v1_album_routes``."""
+``v1_routes`` (images, the document, the reference page), ``v1_album_routes`` and
+``v1_trash_routes``."""
 
 from __future__ import annotations
 

@@ -16,12 +16,13 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
 from ..errors import problem
-from ..images import access, listing, moves, quotas, removal, serving, upload
+from ..images import access, listing, moves, quotas, removal, serving, trash, upload
 from ..models import PUBLIC_SCOPE
 from ..rules import RuleError
 from . import auth, openapi
 from .openapi import BINARY, Invalid, operation
 from .schemas import (
+    DeleteQuery,
     ImageItem,
     ImageList,
     ImagePatch,
@@ -153,13 +154,26 @@ def update_image(caller: auth.Caller, image_id: int, body: ImagePatch) -> Respon
 
 @bp.route("/v1/images/<int:image_id>", methods=["DELETE"])
 @operation(
+    query=DeleteQuery,
     write=True,
-    responses={204: ("Deleted.", None), 403: READ_ONLY},
+    responses={
+        204: ("Moved to the owner's trash, or deleted for good (`permanent=true`).", None),
+        403: READ_ONLY,
+    },
     tags=IMAGE_TAGS,
 )
-def delete_image(caller: auth.Caller, image_id: int) -> tuple[str, int]:
-    """Delete an image (yours, or any as an admin)."""
-    removal.delete_image(caller.user, access.get_image(image_id, caller.user))
+def delete_image(caller: auth.Caller, image_id: int, query: DeleteQuery) -> tuple[str, int]:
+    """Delete an image (yours, or any as an admin): to its owner's trash, as "Delete" does.
+
+    It leaves every list at once and its name is free; the owner can restore it from
+    /api/v1/trash for `TRASH_DAYS` days (0: deleted for good at once). `permanent=true`
+    deletes it for good at once.
+    """
+    image = access.get_image(image_id, caller.user)
+    if query.permanent:
+        removal.delete_image(caller.user, image)
+    else:
+        trash.discard(caller.user, image)
     return "", 204
 
 
