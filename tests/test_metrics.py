@@ -26,8 +26,8 @@ from tests.helpers import (
     upload,
 )
 from web.config import ConfigError, from_environment
-from web.operations import maintenance
-from web.storage import StorageError
+from web.operations import maintenance, metrics
+from web.storage import ObjectMissing, StorageError
 
 TOKEN = "scrape-me-please-0123456789"
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
@@ -162,6 +162,66 @@ def test_database_and_object_store_failures_are_counted(with_token, app, client,
         assert grew == 1, part
     failed = value(after, "imgrepo_uploads_total", outcome="failed")
     assert failed - value(before, "imgrepo_uploads_total", outcome="failed") == 1
+
+
+def test_object_store_calls_and_database_statements_are_timed(with_token, app, client):
+    before = scrape(client)
+    assert upload(signed_in(app, "alice"), "a.png").status_code == 303
+    after = scrape(client)
+
+    def grew(name: str, **labels: str) -> float:
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    store, statements = (
+        "imgrepo_object_store_duration_seconds",
+        "imgrepo_db_statement_duration_seconds",
+    )
+    assert grew(store + "_count", operation="put", outcome="ok") >= 2  # original, thumbnail
+    assert grew(statements + "_count", kind="insert") >= 2  # the user, the image
+    assert grew(statements + "_count", kind="select") >= 1
+    assert grew(statements + "_count", kind="update") >= 1  # the image made ready
+    assert grew(statements + "_sum", kind="insert") > 0
+    infinity = value(after, statements + "_bucket", kind="insert", le="+Inf")
+    assert infinity == value(after, statements + "_count", kind="insert")
+    labels = {dict(key[1]).get("kind") for key in after if key[0].startswith(statements)}
+    assert labels == set(metrics.STATEMENT_KINDS)  # no SQL text, only the kinds
+    operations = {dict(key[1]).get("operation") for key in after if key[0].startswith(store)}
+    assert operations == set(metrics.STORE_OPERATIONS.values())
+
+
+def test_each_store_call_is_timed_by_outcome():
+    class Store:
+        def put_file(self, bucket, key, path, content_type):
+            return "stored"
+
+        def open(self, bucket, key):
+            raise ObjectMissing(key)
+
+        def stat(self, bucket, key):
+            raise StorageError("down")
+
+        exists = copy = remove = put_file
+
+    def count(operation: str, outcome: str) -> float:
+        labels = {"operation": operation, "outcome": outcome}
+        name = "imgrepo_object_store_duration_seconds_count"
+        return metrics.REGISTRY.get_sample_value(name, labels) or 0.0
+
+    store = Store()
+    metrics.time_store(store)
+    metrics.time_store(store)  # once only: a call is not counted twice
+    before = {
+        (op, outcome): count(op, outcome)
+        for op in ("put", "get", "stat")
+        for outcome in ("ok", "missing", "error")
+    }
+    assert store.put_file("b", "k", "/p", "image/png") == "stored"
+    with pytest.raises(ObjectMissing):
+        store.open("b", "k")
+    with pytest.raises(StorageError):
+        store.stat("b", "k")
+    grown = {key: count(*key) - was for key, was in before.items() if count(*key) != was}
+    assert grown == {("put", "ok"): 1, ("get", "missing"): 1, ("stat", "error"): 1}
 
 
 def test_maintenance_rounds_are_counted(with_token, app, client):

@@ -6,6 +6,12 @@ worker write its counts to files there, and ``GET /metrics`` adds up all workers
 it, each process counts in memory. Images and bytes per visibility are read from the
 database at each scrape, so they are the same whichever worker answers.
 
+Object-store calls and database statements are timed where they happen: each call of
+the store's put/get/stat/exists/copy/remove by operation and outcome (a call made of
+others, such as a copy on the file store, also counts those), each statement by kind
+(select, insert, update, delete, other; never its text). Their children are made once,
+so a call costs a ``time.perf_counter`` pair and one ``observe``.
+
 ``/metrics`` answers only a request that carries ``METRICS_TOKEN`` as a bearer token or
 comes from an address in ``METRICS_ALLOW``; anyone else gets the 404 of an address that
 does not exist, so the endpoint is not even known to be there.
@@ -29,10 +35,11 @@ from prometheus_client import (
     multiprocess,
 )
 from prometheus_client.core import GaugeMetricFamily
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from ..extensions import db
 from ..models import READY, Image
+from ..storage import ObjectMissing
 
 PREFIX = "imgrepo_"
 REGISTRY = CollectorRegistry()  # this process's counts (all of them, in multiprocess mode)
@@ -93,12 +100,43 @@ MAINTENANCE_REPAIRS = Counter(
     registry=REGISTRY,
 )
 
+STORE_CALLS = Histogram(
+    PREFIX + "object_store_duration_seconds",
+    "Seconds per object-store call, by operation (put, get, stat, exists, copy, remove) "
+    "and outcome (ok, missing, error).",
+    ["operation", "outcome"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+    registry=REGISTRY,
+)
+DB_STATEMENTS = Histogram(
+    PREFIX + "db_statement_duration_seconds",
+    "Seconds per database statement that succeeded, by kind (select, insert, update, "
+    "delete, other).",
+    ["kind"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+    registry=REGISTRY,
+)
+# The store's methods that are timed, and the operation each one counts as.
+STORE_OPERATIONS = {
+    "put_file": "put",
+    "open": "get",
+    "stat": "stat",
+    "exists": "exists",
+    "copy": "copy",
+    "remove": "remove",
+}
+STATEMENT_KINDS = ("select", "insert", "update", "delete", "other")
+_UNSET = object()
+
 UPLOAD_ENDPOINTS = frozenset({"gallery.myfiles", "api.upload_image", "api_v1.upload_images"})
 UNMATCHED = "unmatched"  # the endpoint label of a request no route matched (404, 405)
 
 
 def init_app(app: Flask) -> None:
-    """Count every response as it leaves."""
+    """Count every response as it leaves; time the object store's calls and the
+    database's statements."""
+    time_store(app.extensions["object_store"])
+    time_statements(app.extensions["db_engine"])
 
     @app.after_request
     def _count(response: Response) -> Response:
@@ -124,6 +162,73 @@ def observe(status: int, seconds: float | None) -> None:
         outcome = "stored" if status < 400 else "refused" if status < 500 else "failed"
         UPLOADS.labels(outcome).inc()
         UPLOAD_BYTES.labels(outcome).inc(request.content_length or 0)
+
+
+def time_store(store: Any) -> None:
+    """Time each call of ``store``'s methods in ``STORE_OPERATIONS`` (once per store)."""
+    if getattr(store, "_timed_by_metrics", False):
+        return
+    for method, operation in STORE_OPERATIONS.items():
+        setattr(store, method, _timed(getattr(store, method), operation))
+    store._timed_by_metrics = True
+
+
+def _timed(method: Any, operation: str) -> Any:
+    ok = STORE_CALLS.labels(operation, "ok")
+    missing = STORE_CALLS.labels(operation, "missing")
+    failed = STORE_CALLS.labels(operation, "error")
+    clock = time.perf_counter
+
+    # Two or four positional arguments (every timed method takes one or the other), so
+    # that a call packs no tuple of arguments.
+    def call(a: Any, b: Any, c: Any = _UNSET, d: Any = _UNSET) -> Any:
+        started = clock()
+        try:
+            result = method(a, b) if c is _UNSET else method(a, b, c, d)
+        except ObjectMissing:
+            missing.observe(clock() - started)
+            raise
+        except BaseException:
+            failed.observe(clock() - started)
+            raise
+        ok.observe(clock() - started)
+        return result
+
+    return call
+
+
+_STATEMENT_CHILDREN = {kind: DB_STATEMENTS.labels(kind) for kind in STATEMENT_KINDS}
+_SELECT, _INSERT, _UPDATE, _DELETE, _OTHER = (_STATEMENT_CHILDREN[k] for k in STATEMENT_KINDS)
+_STARTED = "_metrics_started"  # an execution context's attribute: when it was sent
+
+
+def time_statements(engine: Any) -> None:
+    """Time every statement ``engine`` runs, by kind (listening once per engine)."""
+    if not event.contains(engine, "before_cursor_execute", _before_statement):
+        event.listen(engine, "before_cursor_execute", _before_statement)
+        event.listen(engine, "after_cursor_execute", _after_statement)
+
+
+def _before_statement(_conn, _cursor, _statement, _parameters, context, _executemany) -> None:
+    if context is not None:
+        context._metrics_started = time.perf_counter()
+
+
+def _after_statement(_conn, _cursor, statement, _parameters, context, _executemany) -> None:
+    started = getattr(context, _STARTED, None)
+    if started is None:
+        return
+    if context.isinsert:
+        child = _INSERT
+    elif context.isupdate:
+        child = _UPDATE
+    elif context.isdelete:
+        child = _DELETE
+    elif statement.startswith(("SELECT", "select", "WITH", "with")):
+        child = _SELECT
+    else:
+        child = _OTHER
+    child.observe(time.perf_counter() - started)
 
 
 def maintenance_round(record: dict[str, Any]) -> None:
