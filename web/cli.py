@@ -17,7 +17,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy.exc import OperationalError
 
-from . import imaging, migrate
+from . import imaging, jobs, migrate
 from .accounts.passwords import create_account, set_temporary
 from .accounts.registration import find_user, register
 from .admin.actions import ensure_admin
@@ -42,6 +42,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(export_snapshot)
     app.cli.add_command(import_snapshot)
     app.cli.add_command(create_user)
+    app.cli.add_command(worker)
 
 
 @click.command("upgrade-db")
@@ -101,6 +102,21 @@ def schema_problem() -> str | None:
         f"The database {where} has no tables yet: run `flask --app web upgrade-db` to "
         f"create them, or give this command {same} as the server."
     )
+
+
+@click.command("worker")
+@with_appcontext
+@needs_schema
+@click.option("--burst", is_flag=True, help="Stop once the queue is empty.")
+def worker(burst: bool) -> None:
+    """Run the background jobs queued in Redis (REDIS_URL, queue JOB_QUEUE)."""
+    if not current_app.config.get("REDIS_URL"):
+        raise click.UsageError(
+            "REDIS_URL is not set: without Redis, each web process runs its own jobs "
+            "and no worker is needed."
+        )
+    click.echo(f"worker: running the jobs of queue {current_app.config['JOB_QUEUE']}")
+    jobs.work(current_app._get_current_object(), burst=burst)  # type: ignore[attr-defined]
 
 
 @click.command("fsck")

@@ -173,6 +173,9 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     "LOG_FORMAT": (parse_log_format, "text"),
     "METRICS_TOKEN": (parse_secret, None),
     "METRICS_ALLOW": (parse_networks, []),
+    # Background jobs (see the README's "Background jobs").
+    "JOB_THRESHOLD": (lambda n, v: parse_int(n, v, 0), 100),
+    "JOB_QUEUE": (_str, "imgrepo-jobs"),
 }
 
 

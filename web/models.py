@@ -414,3 +414,35 @@ class PasswordReset(Base):
     superseded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+# Background job states (web/jobs.py): QUEUED until a runner claims it, RUNNING while its
+# heartbeat moves, then DONE or FAILED with a message for the admin.
+QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+
+
+class Job(Base):
+    """A long piece of work done outside the request that asked for it (web/jobs.py):
+    which task with which arguments, who started it, how far it got and how it ended."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_state_heartbeat", "state", "heartbeat_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    arguments: Mapped[str] = mapped_column(Text, default="{}")  # JSON
+    started_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    started_by: Mapped[str] = mapped_column(String(30))  # the name, kept after a removal
+    state: Mapped[str] = mapped_column(String(8), default=QUEUED)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Moved by the runner while it works; one older than jobs.STALE_AFTER means the
+    # process running it died, and maintenance hands the job to a runner again.
+    heartbeat_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

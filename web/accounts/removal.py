@@ -7,11 +7,14 @@ is refused when it would leave no active admin.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import delete, select, update
 
 from ..audit import DELETE_USER, forget_actor, record
 from ..comments.threads import remove_by
 from ..extensions import db, storage
+from ..images.naming import preview_key_for
 from ..images.removal import remove_objects
 from ..models import DELETING, Image, User, utcnow
 from ..rules import BUSY, NotFound, RuleError, Unavailable, backend_failures, finished_by_fsck
@@ -35,10 +38,11 @@ def close(user: User, last_admin_message: str, actor: User | None = None) -> Non
         db.session.commit()
 
 
-def finish(user: User) -> bool:
-    """Finish removing a closed account; False when ``fsck`` has to finish it."""
+def finish(user: User, on_image: Callable[[], None] | None = None) -> bool:
+    """Finish removing a closed account; False when ``fsck`` has to finish it.
+    ``on_image`` is called after each of its images is gone (a job's progress)."""
     try:
-        remove_user(user)
+        remove_user(user, on_image)
     except Unavailable:
         return False
     return True
@@ -59,7 +63,7 @@ def delete_own_account(user: User, password: str) -> bool:
     return finish(user)
 
 
-def remove_user(user: User) -> None:
+def remove_user(user: User, on_image: Callable[[], None] | None = None) -> None:
     """Remove a user with their images, objects and bucket.
 
     The user is marked DELETING first, so they cannot log in from that moment; a
@@ -73,10 +77,10 @@ def remove_user(user: User) -> None:
         "The account is closed, but not all of its files could be removed yet; "
         "they will be cleaned up automatically.",
     ):
-        finish_user_removal(user)
+        finish_user_removal(user, on_image)
 
 
-def finish_user_removal(user: User) -> None:
+def finish_user_removal(user: User, on_image: Callable[[], None] | None = None) -> None:
     """Delete every image of a DELETING user, then their bucket, then the user row."""
     session = db.session
     session.execute(
@@ -84,9 +88,12 @@ def finish_user_removal(user: User) -> None:
     )
     session.commit()
     for image in session.scalars(select(Image).where(Image.owner_id == user.id)).all():
-        remove_objects(image.bucket, [image.object_key, image.thumb_key])
+        keys = [image.object_key, image.thumb_key, preview_key_for(image.id)]
+        remove_objects(image.bucket, keys)
         session.execute(delete(Image).where(Image.id == image.id))
         session.commit()
+        if on_image:
+            on_image()
     _before_user_row_removed(user)
     storage.store.remove_bucket(user.bucket)
     session.execute(delete(User).where(User.id == user.id, User.state == DELETING))

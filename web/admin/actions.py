@@ -1,6 +1,12 @@
 """What only admins do to other people's things: remove a user, reset the repository,
 and make an admin from the command line. Each action writes its audit entry in the
-transaction of its first change."""
+transaction of its first change.
+
+A reset, or the removal of a user, that touches more than JOB_THRESHOLD images (and
+accounts) runs as a background job (web/jobs.py): the request writes the audit entry
+(and closes the user's account), the job does the rest. Both tasks are idempotent: run again
+after a crash, they remove what is left.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
+from .. import jobs
 from ..accounts import removal
 from ..accounts.credentials import password_problem, username_problem
 from ..accounts.registration import find_user, register
@@ -17,16 +24,22 @@ from ..audit import CREATE_ADMIN, RESET, record
 from ..extensions import db
 from ..images import trash
 from ..images.removal import delete_image
-from ..models import ACTIVE, READY, TRASHED, Image, User
+from ..models import ACTIVE, READY, TRASHED, Image, Job, User
 from ..rules import BUSY, NameTaken, RuleError, backend_failures
 
 RESET_WORD = "RESET"
+RESET_JOB, DELETE_USER_JOB = "reset", "delete-user"
+LEFT_FOR_FSCK = (
+    "The account {} is closed, but not all of its files could be removed yet; "
+    "fsck finishes the removal."
+)
 
 
-def delete_user(actor: User, user: User) -> bool:
+def delete_user(actor: User, user: User) -> bool | Job:
     """An admin removes another user with their images, comments and bucket.
 
-    Returns False when the account is closed but the rest is left for ``fsck``.
+    Returns False when the account is closed but the rest is left for ``fsck``, and the
+    job when the user has more images than JOB_THRESHOLD (the account is closed already).
     """
     if user.id == actor.id:
         raise RuleError("Delete your own account from the Account page.")
@@ -35,7 +48,23 @@ def delete_user(actor: User, user: User) -> bool:
         f"{user.username} is the last admin and cannot be deleted. Promote someone first.",
         actor,
     )
+    images = db.session.scalar(select(func.count(Image.id)).where(Image.owner_id == user.id))
+    if jobs.is_big(images or 0):
+        return jobs.submit(DELETE_USER_JOB, actor, user_id=user.id)
     return removal.finish(user)
+
+
+@jobs.task(DELETE_USER_JOB, "Removal of a user")
+def _delete_user_job(progress: jobs.Progress, actor: User, user_id: int) -> str:
+    user = db.session.get(User, user_id)
+    if user is None:
+        return "The user was removed."
+    name = user.username
+    left = db.session.scalar(select(func.count(Image.id)).where(Image.owner_id == user.id))
+    progress.expect(left or 0)
+    if not removal.finish(user, progress.advance):
+        raise RuleError(LEFT_FOR_FSCK.format(name))
+    return f"Deleted user {name} with their images and comments."
 
 
 @dataclass
@@ -44,32 +73,73 @@ class ResetResult:
     images_deleted: int = 0
     left_for_fsck: list[str] = field(default_factory=list)
 
+    def summary(self) -> list[str]:
+        """What the admin is told: the outcome, then what is not finished yet."""
+        lines = [
+            f"Reset done: removed {self.users_removed} user(s) and "
+            f"{self.images_deleted} image(s). The admin accounts are kept."
+        ]
+        if self.left_for_fsck:
+            lines.append(
+                "Not finished yet (fsck completes it, or reset again): "
+                + ", ".join(self.left_for_fsck[:20])
+                + (" …" if len(self.left_for_fsck) > 20 else "")
+            )
+        return lines
 
-def reset(actor: User, confirmation: str) -> ResetResult:
+
+def reset(actor: User, confirmation: str) -> ResetResult | Job:
     """Delete everything except the admin accounts: every non-admin user (with their
     images, comments and bucket) and every image, the admins' included.
 
     One failure never stops the rest; what could not be finished is named in the result
-    and left to ``fsck`` (closed accounts and hidden images finish there).
+    and left to ``fsck`` (closed accounts and hidden images finish there). When there
+    are more users and images than JOB_THRESHOLD, a job does it and is returned.
     """
     if (confirmation or "").strip() != RESET_WORD:
         raise RuleError(f"Type {RESET_WORD} in capital letters to confirm. Nothing was changed.")
-    users = list(db.session.scalars(select(User).where(User.is_admin.is_(False))))
+    users = db.session.scalar(select(func.count(User.id)).where(User.is_admin.is_(False))) or 0
     images = db.session.scalar(select(func.count(Image.id)).where(Image.state == READY)) or 0
     with backend_failures(BUSY):
-        record(actor, RESET, f"{len(users)} non-admin user(s), {images} image(s)")
+        record(actor, RESET, f"{users} non-admin user(s), {images} image(s)")
         db.session.commit()
+    if jobs.is_big(users + _image_count()):
+        return jobs.submit(RESET_JOB, actor)
+    return _reset(actor)
+
+
+@jobs.task(RESET_JOB, "Reset of the repository")
+def _reset_job(progress: jobs.Progress, actor: User) -> str:
+    return " ".join(_reset(actor, progress).summary())
+
+
+def _reset(actor: User, progress: jobs.Progress | None = None) -> ResetResult:
+    """Remove every non-admin user and every image there is now (again after a crash)."""
+    users = list(db.session.scalars(select(User).where(User.is_admin.is_(False))))
+    advance = progress.advance if progress else None
+    if progress:
+        progress.expect(len(users) + _image_count())
     result = ResetResult()
     for user in users:
-        if removal.finish(user):
+        if removal.finish(user, advance):
             result.users_removed += 1
         else:
             result.left_for_fsck.append(f"user {user.username}")
-    _delete_all_images(actor, result)
+        if advance:
+            advance()
+    _delete_all_images(actor, result, advance)
     return result
 
 
-def _delete_all_images(actor: User, result: ResetResult) -> None:
+def _image_count() -> int:
+    """The images a reset deletes: those shown and those in a trash."""
+    in_states = Image.state.in_((READY, TRASHED))
+    return db.session.scalar(select(func.count(Image.id)).where(in_states)) or 0
+
+
+def _delete_all_images(
+    actor: User, result: ResetResult, advance: Callable[[], None] | None
+) -> None:
     """Every image, and every trash (the admins' included) emptied."""
     for image in _images_in(READY):
         try:
@@ -78,12 +148,16 @@ def _delete_all_images(actor: User, result: ResetResult) -> None:
             result.left_for_fsck.append(f"image {image.filename}")
         else:
             result.images_deleted += 1
+        if advance:
+            advance()
     for image in _images_in(TRASHED):
         try:
             if trash.purge(image):
                 result.images_deleted += 1
         except RuleError:
             result.left_for_fsck.append(f"image {image.filename} in the trash")
+        if advance:
+            advance()
 
 
 def _images_in(state: str) -> Iterable[Image]:

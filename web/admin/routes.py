@@ -26,6 +26,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from .. import audit as audit_log
+from .. import jobs
 from ..accounts import invitations, passwords, roles, tokens, two_factor
 from ..accounts.registration import get_user
 from ..albums import albums
@@ -33,7 +34,7 @@ from ..images import quotas, trash
 from ..images.access import get_image
 from ..images.removal import delete_image as remove_image
 from ..integers import parse_id
-from ..models import User
+from ..models import Job, User
 from ..paging import INVALID_CURSOR
 from ..rules import RuleError
 from ..viewers import is_admin
@@ -168,15 +169,31 @@ def confirm_delete_user(user_id: int) -> str:
 @admin_required
 def delete_user(user_id: int) -> Response:
     person = get_user(user_id)
-    if actions.delete_user(current_user, person):
+    outcome = actions.delete_user(current_user, person)
+    if isinstance(outcome, Job):
+        flash(
+            f"The account {person.username} is closed; its images are being deleted in the "
+            "background.",
+            "info",
+        )
+        return _to_jobs()
+    if outcome:
         flash(f"Deleted user {person.username} with their images and comments.", "success")
     else:
-        flash(
-            f"The account {person.username} is closed, but not all of its files could be "
-            "removed yet; fsck finishes the removal.",
-            "warning",
-        )
+        flash(actions.LEFT_FOR_FSCK.format(person.username), "warning")
     return _back_to_users()
+
+
+def _to_jobs() -> Response:
+    return redirect(url_for("admin.jobs_page"), code=303)
+
+
+@bp.route("/jobs", methods=["GET"])
+@admin_required
+def jobs_page() -> str:
+    return render_template(
+        "admin/jobs.html", jobs=jobs.recent(), threshold=current_app.config["JOB_THRESHOLD"]
+    )
 
 
 # change -> (service, message when done, message when there was nothing to change)
@@ -253,18 +270,13 @@ def reset() -> tuple[str, int] | Response:
     except RuleError as exc:
         page = render_template("admin/reset.html", word=actions.RESET_WORD, error=str(exc))
         return page, exc.status
-    flash(
-        f"Reset done: removed {result.users_removed} user(s) and "
-        f"{result.images_deleted} image(s). The admin accounts are kept.",
-        "success",
-    )
-    if result.left_for_fsck:
-        flash(
-            "Not finished yet (fsck completes it, or reset again): "
-            + ", ".join(result.left_for_fsck[:20])
-            + (" …" if len(result.left_for_fsck) > 20 else ""),
-            "warning",
-        )
+    if isinstance(result, Job):
+        flash("The reset runs in the background; its progress is shown below.", "info")
+        return _to_jobs()
+    done, *unfinished = result.summary()
+    flash(done, "success")
+    for line in unfinished:
+        flash(line, "warning")
     return _back_to_users()
 
 

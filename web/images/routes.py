@@ -21,15 +21,15 @@ from flask_babel import gettext, ngettext
 from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 
+from .. import jobs
 from ..albums import albums
 from ..comments import threads
 from ..integers import parse_id
-from ..models import PUBLIC, PUBLIC_SCOPE, VISIBILITIES, Image
-from ..rules import RuleError
+from ..models import PUBLIC, PUBLIC_SCOPE, VISIBILITIES, Image, Job
+from ..rules import NotFound, RuleError
 from ..security import login_required
 from ..viewers import signed_in
-from ..words import counted
-from . import access, listing, moves, naming, quotas, removal, serving, trash, upload
+from . import access, bulk, listing, moves, naming, quotas, serving, trash, upload
 from .forms import UploadForm
 
 bp = Blueprint("gallery", __name__, template_folder="templates")
@@ -254,17 +254,33 @@ def delete_selected() -> str | Response:
         return render_template(
             "gallery/confirm_delete.html", images=images, trash_days=trash.trash_days()
         )
-    result = removal.delete_many(current_user, image_ids, trash.discard)
+    result = bulk.delete_selected(current_user, image_ids)
+    if isinstance(result, Job):  # more than JOB_THRESHOLD: a background job does it
+        flash(
+            ngettext(
+                "Deleting %(num)s image in the background.",
+                "Deleting %(num)s images in the background.",
+                len(image_ids),
+            ),
+            "info",
+        )
+        return redirect(url_for("gallery.job_page", job_id=result.id), code=303)
     if result.deleted:
-        count = len(result.deleted)
-        images = counted(count, "image")
-        if trash.trash_days():
-            flash(f"Moved {images} to the trash. {_trash_note(count)}", "success")
-        else:
-            flash(f"Deleted {images}.", "success")
+        note = f" {_trash_note(len(result.deleted))}" if trash.trash_days() else ""
+        flash(bulk.outcome(result) + note, "success")
     for name, reason in result.failed:
         flash(gettext("Could not delete %(name)s: %(reason)s", name=name, reason=reason), "danger")
     return redirect(url_for("gallery.myfiles"), code=303)
+
+
+@bp.route("/jobs/<int:job_id>", methods=["GET"])
+@login_required
+def job_page(job_id: int) -> str:
+    """A background job's progress and result, for whoever started it and for admins."""
+    job = jobs.visible_job(current_user, job_id)
+    if job is None:
+        raise NotFound("No such job.")
+    return render_template("gallery/job.html", job=job)
 
 
 @bp.route("/image/<int:image_id>/edit", methods=["POST"])

@@ -6,7 +6,8 @@ beside the database file, which only processes of one machine share). The one th
 it finishes what interrupted operations left: uploads PENDING past
 PENDING_GRACE_MINUTES are undone (their name is free again), unfinished deletes, moves
 and account removals are finished. It also removes the scratch directories of dead
-processes. The others skip that round. The last run of this process and what it
+processes, and hands a background job whose runner stopped beating (web/jobs.py) to a
+runner again. The others skip that round. The last run of this process and what it
 repaired appear in ``/health``.
 """
 
@@ -23,7 +24,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 
-from .. import scratch
+from .. import jobs, scratch
 from ..extensions import db
 from ..locks import named_lock
 from ..storage import StorageError
@@ -85,9 +86,10 @@ def run_once(app: Flask) -> dict[str, Any]:
                 else:
                     report = fsck.repair_unfinished()
                     removed = scratch.remove_dead()
+                    resumed = jobs.resume_stale(app)
                     record.update(
                         result="ok" if not report.failed else "failed",
-                        repaired=report.done + [f"removed {p}" for p in removed],
+                        repaired=report.done + [f"removed {p}" for p in removed] + resumed,
                         failed=report.failed,
                     )
                     if record["repaired"] or report.failed:
