@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from flask import current_app
+from flask_babel import gettext
 
 # Patterns that validate a whole value are used with ``fullmatch``: ``$`` would also
 # match before a trailing newline and let "alice\n" pass as a second "alice".
@@ -74,27 +75,31 @@ def bucket_for(username: str) -> str:
 def username_problem(username: str) -> str | None:
     """Why ``username`` cannot be used, or None when it can."""
     if not USERNAME_RE.fullmatch(username):
-        return "Usernames are 3–30 letters or digits and start with a letter."
+        return gettext("Usernames are 3–30 letters or digits and start with a letter.")
     key = username.lower()
     if key in RESERVED_USERNAMES or key == current_app.config["PUBLIC_BUCKET"].lower():
-        return "This username is reserved; please choose another."
+        return gettext("This username is reserved; please choose another.")
     if len(bucket_for(username)) > 63:
-        return "This username is too long for a storage bucket; please choose a shorter one."
+        return gettext(
+            "This username is too long for a storage bucket; please choose a shorter one."
+        )
     return None
 
 
 def password_problem(password: str, username: str, email: str) -> str | None:
     """Why ``password`` is too weak, or None when it is strong enough."""
     if len(password) < 10:
-        return "Use at least 10 characters."
+        return gettext("Use at least 10 characters.")
     lowered = password.lower()
     for label, value in (("username", username), ("email address", email)):
         value = (value or "").strip().lower()
-        if value and (value in lowered or lowered in value):
-            return f"The password must not contain your {label}."
         local = value.split("@", 1)[0]
-        if label == "email address" and len(local) >= 3 and local in lowered:
-            return f"The password must not contain your {label}."
+        if (value and (value in lowered or lowered in value)) or (
+            label == "email address" and len(local) >= 3 and local in lowered
+        ):
+            if label == "username":
+                return gettext("The password must not contain your username.")
+            return gettext("The password must not contain your email address.")
     from zxcvbn import zxcvbn  # imported here: it loads its word lists on first use
 
     # zxcvbn judges at most 72 characters; a longer password is judged by its start
@@ -103,5 +108,6 @@ def password_problem(password: str, username: str, email: str) -> str | None:
     if result["score"] < 3:
         feedback = result.get("feedback") or {}
         hint = feedback.get("warning") or " ".join(feedback.get("suggestions") or [])
-        return "This password is too easy to guess." + (f" {hint}" if hint else "")
+        guessable = gettext("This password is too easy to guess.")
+        return guessable + (f" {hint}" if hint else "")
     return None

@@ -1,5 +1,6 @@
 """Sign-up and login forms; field names are the original's (name, username, email, …)."""
 
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
@@ -8,15 +9,22 @@ from .credentials import clean_username, password_problem, username_problem
 
 
 class SignupForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=100)])
+    name = StringField(lazy_gettext("Name"), validators=[DataRequired(), Length(max=100)])
     username = StringField(
-        "Username", filters=[clean_username], validators=[DataRequired(), Length(max=30)]
+        lazy_gettext("Username"),
+        filters=[clean_username],
+        validators=[DataRequired(), Length(max=30)],
     )
-    email = StringField("Email", validators=[DataRequired(), Email(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+    email = StringField(
+        lazy_gettext("Email"), validators=[DataRequired(), Email(), Length(max=254)]
+    )
+    password = PasswordField(lazy_gettext("Password"), validators=[DataRequired(), Length(max=200)])
     confirm_password = PasswordField(
-        "Confirm password",
-        validators=[DataRequired(), EqualTo("password", message="The passwords do not match.")],
+        lazy_gettext("Confirm password"),
+        validators=[
+            DataRequired(),
+            EqualTo("password", message=lazy_gettext("The passwords do not match.")),
+        ],
     )
 
     def validate_username(self, field: StringField) -> None:
@@ -34,14 +42,18 @@ class SignupForm(FlaskForm):
 
 class LoginForm(FlaskForm):
     username = StringField(
-        "Username", filters=[clean_username], validators=[DataRequired(), Length(max=30)]
+        lazy_gettext("Username"),
+        filters=[clean_username],
+        validators=[DataRequired(), Length(max=30)],
     )
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+    password = PasswordField(lazy_gettext("Password"), validators=[DataRequired(), Length(max=200)])
 
 
 class CodeForm(FlaskForm):
     """The second step of a login: a 6-digit code from the app, or a recovery code."""
 
     code = StringField(
-        "Code", filters=[lambda v: (v or "").strip()], validators=[DataRequired(), Length(max=40)]
+        lazy_gettext("Code"),
+        filters=[lambda v: (v or "").strip()],
+        validators=[DataRequired(), Length(max=40)],
     )

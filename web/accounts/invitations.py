@@ -21,6 +21,7 @@ from sqlalchemy import select, update
 
 from .. import audit
 from ..extensions import db
+from ..i18n import N_
 from ..models import Invitation, InvitationUse, User, utcnow
 from ..rules import Forbidden, NotFound, RuleError
 from . import registration
@@ -30,15 +31,15 @@ MODES = (OPEN, INVITE, CLOSED)
 CREATE_INVITATION, REVOKE_INVITATION = "create invitation", "revoke invitation"
 MAX_DAYS, MAX_USES = 365, 1000
 
-SIGNUP_CLOSED = "Sign-up is closed. Ask an administrator of this site for an account."
+SIGNUP_CLOSED = N_("Sign-up is closed. Ask an administrator of this site for an account.")
 BY_INVITATION = (
     "Sign-up is by invitation only. Ask an administrator of this site for an invitation link."
 )
-NOT_VALID = "This invitation link is not valid. Ask an administrator for a new one."
-REVOKED = "This invitation was revoked. Ask an administrator for a new one."
-EXPIRED = "This invitation has expired. Ask an administrator for a new one."
-USED_UP = "This invitation has been used already. Ask an administrator for a new one."
-OTHER_EMAIL = "This invitation is for another email address."
+NOT_VALID = N_("This invitation link is not valid. Ask an administrator for a new one.")
+REVOKED = N_("This invitation was revoked. Ask an administrator for a new one.")
+EXPIRED = N_("This invitation has expired. Ask an administrator for a new one.")
+USED_UP = N_("This invitation has been used already. Ask an administrator for a new one.")
+OTHER_EMAIL = N_("This invitation is for another email address.")
 
 
 class SignupRefused(Forbidden):
@@ -71,7 +72,7 @@ def create(actor: User, email: str, days: str, uses: str) -> NewInvitation:
         try:
             validate_email(email, check_deliverability=False)
         except EmailNotValidError:
-            raise RuleError("Enter a valid email address, or leave it empty.") from None
+            raise RuleError(N_("Enter a valid email address, or leave it empty.")) from None
     expires = None
     if days.strip():
         number = _whole(days, 1, MAX_DAYS, f"Valid for: 1 to {MAX_DAYS} days, or empty.")
@@ -102,7 +103,7 @@ def _whole(value: str, low: int, high: int, message: str) -> int:
 def revoke(actor: User, invitation_id: int) -> Invitation:
     invitation = db.session.get(Invitation, invitation_id)
     if invitation is None:
-        raise NotFound("No such invitation.")
+        raise NotFound(N_("No such invitation."))
     if invitation.revoked_at is None:
         invitation.revoked_at = utcnow()
         audit.record(actor, REVOKE_INVITATION, invitation.email or f"invitation {invitation.id}")

@@ -16,6 +16,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -58,7 +59,7 @@ def change() -> tuple[str, int] | Response:
         )
     except RuleError as exc:
         return _refused(exc, password_error=str(exc))
-    flash("Your password is changed. Every other session of yours has ended.", "success")
+    flash(gettext("Your password is changed. Every other session of yours has ended."), "success")
     return redirect(url_for("account.index"), code=303)
 
 
@@ -76,7 +77,7 @@ def profile() -> tuple[str, int] | Response:
         )
     except RuleError as exc:
         return _refused(exc, profile_error=str(exc), profile_form=form)
-    flash("Your details are saved." if changed else "Nothing changed.", "success")
+    flash(gettext("Your details are saved.") if changed else gettext("Nothing changed."), "success")
     return redirect(url_for("account.index"), code=303)
 
 
@@ -110,7 +111,7 @@ def choose() -> tuple[str, int] | Response:
         )
     except RuleError as exc:
         return render_template("account/new_password.html", error=str(exc)), exc.status
-    flash("Your new password is set.", "success")
+    flash(gettext("Your new password is set."), "success")
     return redirect(url_for("gallery.myfiles"), code=303)
 
 
@@ -139,7 +140,7 @@ def forgot() -> tuple[str, int]:
         return render_template("auth/forgot.html", mail=True, sent=False, error=None), 200
     identifier = request.form.get("identifier", "").strip()
     if not identifier:
-        error = "Enter your username or email address."
+        error = gettext("Enter your username or email address.")
         return render_template("auth/forgot.html", mail=True, sent=False, error=error), 400
     password_reset.request_reset(identifier, _reset_link)
     return render_template("auth/forgot.html", mail=True, sent=True, error=None), 200
@@ -162,5 +163,5 @@ def reset(token: str) -> tuple[str, int] | Response:
         return render_template("auth/reset.html", refused=None, error=str(exc)), exc.status
     if request.method == "GET":
         return render_template("auth/reset.html", refused=None, error=None), 200
-    flash(f"Your new password is set, {user.name}. Log in with it.", "success")
+    flash(gettext("Your new password is set, %(name)s. Log in with it.", name=user.name), "success")
     return redirect(url_for("auth.login"), code=303)

@@ -13,6 +13,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from .. import audit
 from ..extensions import db
+from ..i18n import N_
 from ..models import User
 from ..rules import RuleError
 from . import registration, sessions
@@ -22,9 +23,9 @@ CHANGE_PASSWORD, CHANGE_EMAIL = "change password", "change email"
 SET_TEMPORARY, CREATE_USER = "temporary password", "create user"
 # Letters and digits no one confuses when reading them aloud or copying them by hand.
 _TEMPORARY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
-WRONG_CURRENT = "Your current password is not right."
-PASSWORDS_DIFFER = "The new passwords do not match."
-NOT_A_NEW_ONE = "The new password must differ from the current one."
+WRONG_CURRENT = N_("Your current password is not right.")
+PASSWORDS_DIFFER = N_("The new passwords do not match.")
+NOT_A_NEW_ONE = N_("The new password must differ from the current one.")
 
 
 class WrongPassword(RuleError):
@@ -50,7 +51,7 @@ def change_password(
 def check_new_password(user: User, new: str, confirm: str) -> None:
     """The rules of sign-up for a new password, and the confirmation typed twice."""
     if len(new) > 200:
-        raise RuleError("Use at most 200 characters.")
+        raise RuleError(N_("Use at most 200 characters."))
     problem = password_problem(new, user.username, user.email)
     if problem:
         raise RuleError(problem)
@@ -63,13 +64,13 @@ def change_profile(user: User, name: str, email: str, password: str) -> bool:
     Returns whether anything changed."""
     name, email = name.strip(), email.strip()
     if not name:
-        raise RuleError("Enter your name.")
+        raise RuleError(N_("Enter your name."))
     if len(name) > 100:
-        raise RuleError("Names are at most 100 characters.")
+        raise RuleError(N_("Names are at most 100 characters."))
     check_email(email)
     email_changed = email != user.email
     if email_changed and not user.check_password(password):
-        raise WrongPassword("To change your email, enter your current password.")
+        raise WrongPassword(N_("To change your email, enter your current password."))
     if name == user.name and not email_changed:
         return False
     user.name = name
@@ -82,11 +83,11 @@ def change_profile(user: User, name: str, email: str, password: str) -> bool:
 
 def check_email(email: str) -> None:
     if not email or len(email) > 254:
-        raise RuleError("Enter a valid email address.")
+        raise RuleError(N_("Enter a valid email address."))
     try:
         validate_email(email, check_deliverability=False)
     except EmailNotValidError:
-        raise RuleError("Enter a valid email address.") from None
+        raise RuleError(N_("Enter a valid email address.")) from None
 
 
 def create_account(actor: User | None, username: str, email: str, name: str) -> tuple[User, str]:
@@ -95,7 +96,7 @@ def create_account(actor: User | None, username: str, email: str, name: str) -> 
     email, name = email.strip(), name.strip() or username.strip()
     check_email(email)
     if len(name) > 100:
-        raise RuleError("Names are at most 100 characters.")
+        raise RuleError(N_("Names are at most 100 characters."))
     user = registration.register(name, username.strip(), email, secrets.token_urlsafe(24))
     audit.record(actor, CREATE_USER, user.username)
     return user, set_temporary(actor, user)
@@ -106,7 +107,7 @@ def set_temporary(actor: User | None, user: User) -> str:
     clear): every session of the user ends, and the next login must choose a new
     password. ``actor`` None is the command line."""
     if actor is not None and actor.id == user.id:
-        raise RuleError("Change your own password on your Account page.")
+        raise RuleError(N_("Change your own password on your Account page."))
     temporary = "-".join(
         "".join(secrets.choice(_TEMPORARY_ALPHABET) for _ in range(4)) for _ in range(4)
     )

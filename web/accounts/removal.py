@@ -14,6 +14,7 @@ from sqlalchemy import delete, select, update
 from ..audit import DELETE_USER, forget_actor, record
 from ..comments.threads import remove_by
 from ..extensions import db, storage
+from ..i18n import N_
 from ..images.naming import preview_key_for
 from ..images.removal import remove_objects
 from ..models import DELETING, Image, User, utcnow
@@ -30,7 +31,7 @@ def close(user: User, last_admin_message: str, actor: User | None = None) -> Non
         ).rowcount
         if marked != 1:
             db.session.rollback()
-            raise NotFound("No such user.")
+            raise NotFound(N_("No such user."))
         if user.is_admin:
             keep_an_admin(last_admin_message)
         if actor is not None:
@@ -54,7 +55,7 @@ def delete_own_account(user: User, password: str) -> bool:
     Returns False when the account is closed but the rest is left for ``fsck``.
     """
     if not password or not user.check_password(password):
-        raise RuleError("The password is not correct. Nothing was changed.")
+        raise RuleError(N_("The password is not correct. Nothing was changed."))
     close(
         user,
         "You are the last admin, so you cannot delete your account. "

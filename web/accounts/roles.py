@@ -10,6 +10,7 @@ write holds the database's write lock until the commit, so the count cannot be s
 
 from __future__ import annotations
 
+from flask_babel import gettext
 from sqlalchemy import func, select, update
 
 from ..audit import DEMOTE, PROMOTE, record
@@ -47,7 +48,7 @@ def keep_an_admin(message: str) -> None:
 def promote(actor: User | None, user: User) -> bool:
     """Make ``user`` an admin; False when they already were one."""
     if user.state != ACTIVE:
-        raise RuleError(f"The account {user.username} is being removed.")
+        raise RuleError(gettext("The account %(name)s is being removed.", name=user.username))
     with backend_failures(BUSY):
         changed = db.session.execute(
             update(User)

@@ -9,12 +9,14 @@ import time
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_user, logout_user
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from ..errors import rate_limited, too_many_attempts
 from ..extensions import limiter
+from ..i18n import N_
 from ..models import User
 from ..rules import NameTaken, RuleError
 from ..security import login_required
@@ -25,7 +27,7 @@ from .forms import CodeForm, LoginForm, SignupForm
 auth_bp = Blueprint("auth", __name__, template_folder="templates")
 account_bp = Blueprint("account", __name__, template_folder="templates")
 
-LOGIN_FAILED = "Invalid username or password."
+LOGIN_FAILED = N_("Invalid username or password.")
 PENDING_LOGIN = "pending_login"
 PENDING_LOGIN_SECONDS = 300
 
@@ -94,7 +96,7 @@ def signin() -> str | Response | tuple[str, int]:
             return _signup_refused(exc)
         else:
             _start_session(user)
-            flash(f"Welcome, {user.name}! Your account is ready.", "success")
+            flash(gettext("Welcome, %(name)s! Your account is ready.", name=user.name), "success")
             return redirect(url_for("gallery.myfiles"))
     return render_template("auth/signin.html", form=form, invite=token if invitation else None)
 
@@ -140,7 +142,7 @@ def login() -> str | Response:
         user = registration.authenticate(form.username.data, form.password.data)
         if user is None:
             g.login_failed = True
-            form.form_errors.append(LOGIN_FAILED)
+            form.form_errors.append(gettext(LOGIN_FAILED))
         elif two_factor.is_enabled(user):
             # Not signed in yet: the second step asks for a code first.
             session.clear()
@@ -184,7 +186,9 @@ def login_code() -> str | Response | tuple[str, int]:
     if user is None or not two_factor.is_enabled(user):
         session.pop(PENDING_LOGIN, None)
         flash(
-            "Log in with your username and password first (a code is asked within 5 minutes).",
+            gettext(
+                "Log in with your username and password first (a code is asked within 5 minutes)."
+            ),
             "info",
         )
         return redirect(url_for("auth.login"), code=303)
@@ -193,14 +197,17 @@ def login_code() -> str | Response | tuple[str, int]:
         return render_template("auth/login_code.html", form=form), 400 if form.errors else 200
     if not two_factor.check_code(user, form.code.data):
         g.login_failed = True
-        form.code.errors.append(two_factor.WRONG_CODE)
+        form.code.errors.append(gettext(two_factor.WRONG_CODE))
         return render_template("auth/login_code.html", form=form), 400
     left = two_factor.recovery_codes_left(user)
     response = _finish_login(user, pending.get("next"))
     if left < two_factor.RECOVERY_CODES and not _looks_like_totp(form.code.data):
         flash(
-            f"You used a recovery code; {left} left. Make new ones by turning two-factor "
-            "login off and on again on your account page.",
+            gettext(
+                "You used a recovery code; %(num)s left. Make new ones by turning two-factor "
+                "login off and on again on your account page.",
+                num=left,
+            ),
             "warning",
         )
     return response
@@ -254,7 +261,7 @@ def _end_session() -> None:
         logout_user()
     sessions.end(session.get("sid"))
     session.clear()
-    flash("You are logged out.", "info")
+    flash(gettext("You are logged out."), "info")
 
 
 def _from_another_site() -> bool:
@@ -306,11 +313,15 @@ def delete() -> tuple[str, int] | Response:
     logout_user()
     session.clear()
     if finished:
-        flash("Your account, your images and your comments are deleted. Goodbye!", "success")
+        flash(
+            gettext("Your account, your images and your comments are deleted. Goodbye!"), "success"
+        )
     else:
         flash(
-            "Your account is closed. Some of your files could not be removed yet; "
-            "they will be removed automatically.",
+            gettext(
+                "Your account is closed. Some of your files could not be removed yet; "
+                "they will be removed automatically."
+            ),
             "warning",
         )
     return redirect(url_for("auth.login"), code=303)

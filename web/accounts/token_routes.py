@@ -7,6 +7,7 @@ import base64
 import json
 
 from flask import Blueprint, flash, redirect, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -46,5 +47,5 @@ def _sharex_link(made: tokens.NewToken) -> str | None:
 @login_required
 def revoke(token_id: int) -> Response:
     token = tokens.revoke(current_user._get_current_object(), token_id)
-    flash(f"Revoked the token “{token.name}”. It no longer works.", "success")
+    flash(gettext("Revoked the token “%(name)s”. It no longer works.", name=token.name), "success")
     return redirect(url_for("account.index") + "#tokens", code=303)

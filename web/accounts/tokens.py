@@ -16,10 +16,12 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
+from flask_babel import gettext
 from sqlalchemy import delete, func, select, update
 
 from ..audit import CREATE_TOKEN, REVOKE_TOKEN, record
 from ..extensions import db
+from ..i18n import N_
 from ..models import ACTIVE, TOKEN_SCOPES, ApiToken, User, utcnow
 from ..rules import BUSY, NotFound, RuleError, backend_failures
 from ..viewers import is_admin
@@ -56,15 +58,17 @@ def check_request(name: str, scope: str, expires_in_days: str) -> tuple[str, str
     """The name, scope and expiry (days or None) of a token request; RuleError when not valid."""
     name = " ".join((name or "").split())
     if not name:
-        raise RuleError("Give the token a name, so that you can tell it from the others.")
+        raise RuleError(N_("Give the token a name, so that you can tell it from the others."))
     if len(name) > MAX_NAME:
-        raise RuleError(f"The token name can have at most {MAX_NAME} characters.")
+        raise RuleError(
+            gettext("The token name can have at most %(num)s characters.", num=MAX_NAME)
+        )
     if scope not in TOKEN_SCOPES:
-        raise RuleError("Choose what the token may do: read, or read and write.")
+        raise RuleError(N_("Choose what the token may do: read, or read and write."))
     if expires_in_days in ("", "never"):
         return name, scope, None
     if expires_in_days not in {str(days) for days in EXPIRY_DAYS}:
-        raise RuleError("Choose when the token expires from the list.")
+        raise RuleError(N_("Choose when the token expires from the list."))
     return name, scope, int(expires_in_days)
 
 
@@ -80,8 +84,11 @@ def create(user: User, name: str, scope: str, expires_in_days: str = "") -> NewT
         if _count(user.id) >= MAX_TOKENS:
             session.rollback()
             raise RuleError(
-                f"You already have {MAX_TOKENS} tokens, the most allowed. "
-                "Revoke one you no longer use first."
+                gettext(
+                    "You already have %(num)s tokens, the most allowed. "
+                    "Revoke one you no longer use first.",
+                    num=MAX_TOKENS,
+                )
             )
         token = ApiToken(
             user_id=user.id,

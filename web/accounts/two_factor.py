@@ -29,6 +29,7 @@ from sqlalchemy import delete, func, select, update
 
 from ..audit import record
 from ..extensions import db
+from ..i18n import N_
 from ..models import ACTIVE, RecoveryCode, User
 from ..rules import BUSY, RuleError, backend_failures
 
@@ -36,7 +37,7 @@ ISSUER = "Image Repository"
 RECOVERY_CODES = 10
 STEP = 30  # seconds per code
 ENABLE_2FA, DISABLE_2FA, RESET_2FA = "enable 2fa", "disable 2fa", "reset 2fa"
-WRONG_CODE = "That code is not right. Type the 6 digits your app shows now, or a recovery code."
+WRONG_CODE = N_("That code is not right. Type the 6 digits your app shows now, or a recovery code.")
 ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: codes are read and typed
 
 
@@ -99,7 +100,7 @@ def begin(user: User) -> Setup:
     """Start enabling (or show again the secret being enabled): a new secret is kept,
     encrypted, until a code made with it confirms it."""
     if user.totp_enabled:
-        raise RuleError("Two-factor login is already on.")
+        raise RuleError(N_("Two-factor login is already on."))
     secret = _decrypt(user.totp_secret)
     if secret is None:
         secret = pyotp.random_base32()
@@ -141,10 +142,10 @@ def enable(user: User, code: str) -> list[str]:
     """Confirm the secret with a current code: two-factor login is on. Returns the ten
     recovery codes, which are shown once (only their hashes are kept)."""
     if user.totp_enabled:
-        raise RuleError("Two-factor login is already on.")
+        raise RuleError(N_("Two-factor login is already on."))
     secret = _decrypt(user.totp_secret)
     if secret is None:
-        raise RuleError("Start again: scan the new code below with your app.")
+        raise RuleError(N_("Start again: scan the new code below with your app."))
     step = _step_of(secret, _normalize(code))
     if step is None:
         raise WrongCode(WRONG_CODE)
@@ -206,7 +207,7 @@ def _turn_off(user: User) -> None:
 def disable(user: User, password: str, code: str) -> None:
     """Turn two-factor login off: the password and a code (or a recovery code) are needed."""
     if not user.totp_enabled:
-        raise RuleError("Two-factor login is off already.")
+        raise RuleError(N_("Two-factor login is off already."))
     if not user.check_password(password or ""):
         raise WrongCode("The password is not right. Nothing was changed.")
     if not check_code(user, code or ""):

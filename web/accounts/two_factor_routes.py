@@ -5,6 +5,7 @@ recovery codes once) and off (password and code). The login's second step is in
 from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -75,5 +76,5 @@ def disable() -> tuple[str, int] | Response:
         return _page(exc.status, error=str(exc))
     except RuleError as exc:
         return _page(exc.status, error=str(exc))
-    flash("Two-factor login is off.", "success")
+    flash(gettext("Two-factor login is off."), "success")
     return redirect(url_for("account.index"), code=303)
