@@ -5,6 +5,7 @@ transaction or that the server closed."""
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -16,6 +17,7 @@ from tests.helpers import (
     last_image_id,
     login,
     make_user,
+    say,
     signed_in,
     upload,
     user_id,
@@ -85,6 +87,40 @@ def test_an_image_of_someone_else_stays_hidden_and_admins_see_it(app, alice):
     login(admin, "boss")
     assert admin.get(f"/image/{image_id}/thumb").status_code == 200
     assert app.test_client().get(f"/image/{image_id}/thumb").status_code == 404  # anonymous
+
+
+def test_a_gallery_page_costs_at_most_three_round_trips(app, alice):
+    for n in range(4):
+        upload(alice, f"public{n}.png", visibility="public")
+        upload(alice, f"mine{n}.png", visibility="private")
+    public_id = last_image_id(app) - 1
+    say(alice, public_id, "Nice one")
+    for path in ("/myfiles", "/gallery", "/myfiles?sort=name&q=n", "/gallery?sort=size"):
+        with count_queries(app) as statements:
+            response = alice.get(path)
+        assert response.status_code == 200
+        assert len(statements) <= 3, (path, statements)
+    html = alice.get("/myfiles").get_data(as_text=True)
+    assert f'id="comment-count-{public_id}">1 comment<' in html
+    assert 'alt="mine3.png"' in html and 'alt="public3.png"' in html
+
+
+def test_both_lists_of_my_files_page_on_their_own(app, alice):
+    app.config["PAGE_SIZE"] = 2
+    for n in range(3):
+        upload(alice, f"p{n}.png", visibility="public")
+    upload(alice, "m1.png", visibility="private")  # with private.png: two, one page
+    alice.get("/myfiles")  # the upload messages, which name the files
+
+    def shown(html: str) -> set[str]:
+        return set(re.findall(r'<img src="/image/\d+/thumb" alt="([^"]+)"', html))
+
+    html = alice.get("/myfiles").get_data(as_text=True)
+    assert shown(html) == {"p2.png", "p1.png", "m1.png", "private.png"}
+    later = re.search(r'href="(/myfiles\?public_after=[^"]+)"', html)
+    assert later and "private_after" not in html
+    html = alice.get(later.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    assert shown(html) == {"p0.png", "m1.png", "private.png"}
 
 
 # --- the pool (MySQL) -------------------------------------------------------------------

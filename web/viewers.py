@@ -4,7 +4,7 @@ the viewer in the same database round trip as what the request is about."""
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,15 +45,16 @@ def load_along_with_viewer(key: Hashable, statement: Select) -> None:
     g.viewer_along = Along(key, statement)
 
 
-def load_with_viewer(viewer: Any, key: Hashable, statement: Select) -> Any:
-    """The first entity that ``statement`` selects (None without a row), loaded in the
+def load_with_viewer(viewer: Any, key: Hashable, statement: Callable[[], Select]) -> Any:
+    """The first entity that the query made by ``statement`` selects (None without a row;
+    the query a hook registered under ``key`` is used instead), loaded in the
     same round trip as ``viewer`` (Flask-Login's ``current_user``) when the viewer was not
     loaded yet: the session's loader joins it to its own query (``pending_along``). A
     viewer loaded before, or a request without a session, costs the statement alone.
     Nothing outlives the request: the session is checked on every request."""
     along = g.get("viewer_along")
     if along is None or along.key != key:
-        along = Along(key, statement)
+        along = Along(key, statement())
         g.viewer_along = along
     try:
         signed_in(viewer)  # loads the viewer, now or already
@@ -61,7 +62,7 @@ def load_with_viewer(viewer: Any, key: Hashable, statement: Select) -> Any:
         g.pop("viewer_along", None)
     if along.answered:
         return along.result
-    return db.session.scalars(statement).first()
+    return db.session.scalars(along.statement).first()
 
 
 def pending_along() -> Along | None:

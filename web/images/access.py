@@ -47,7 +47,7 @@ def deletable_ids(viewer: Any, images: list[Image]) -> set[int]:
 def get_image(image_id: int, viewer: Any) -> Image:
     """The image if ``viewer`` may see it; NotFound otherwise (existence is not revealed).
     A viewer not loaded yet comes in the same database round trip as the image."""
-    image = load_with_viewer(viewer, ("image", image_id), _by_id(image_id))
+    image = load_with_viewer(viewer, ("image", image_id), lambda: _by_id(image_id))
     if image is None or not can_view(viewer, image):
         raise NotFound(NO_SUCH_IMAGE)
     return image

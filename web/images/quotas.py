@@ -84,6 +84,13 @@ def standing(user: User) -> Standing:
     return Standing(int(count), int(used), limit, source)
 
 
+def standing_of(user: User) -> Standing:
+    """The same from ``user`` as it was loaded (with the session, at the start of this
+    request): no query."""
+    limit, source = _limit(user.quota_mb, bool(user.quota_unlimited))
+    return Standing(int(user.image_count), int(user.bytes_used), limit, source)
+
+
 def _refuse(used: int, limit: int, size: int) -> QuotaExceeded:
     return QuotaExceeded(
         gettext(
