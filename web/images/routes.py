@@ -51,7 +51,7 @@ def _grid(page: listing.Page, cursor_arg: str) -> Grid:
     images = page.images
     return Grid(
         page,
-        threads.counts(images),
+        page.comment_counts,
         access.deletable_ids(current_user, images),
         {image.id for image in images if access.is_owner(current_user, image)},
         _next_url(cursor_arg, page.next_cursor),
@@ -107,28 +107,30 @@ def public_gallery() -> str | Response:
     """Everyone's public images; open to visitors only with ANONYMOUS_GALLERY."""
     if not signed_in(current_user) and not current_app.config["ANONYMOUS_GALLERY"]:
         return current_app.login_manager.unauthorized()
-    return render_template("gallery/public.html", public=_page(PUBLIC_SCOPE, "public_after"))
+    return render_template("gallery/public.html", public=_pages((PUBLIC_SCOPE, "public_after"))[0])
 
 
-def _page(scope: int, cursor_arg: str) -> Grid:
-    """One gallery page as the query string asks: search, sort and the page's cursor."""
-    return _grid(
-        listing.list_images(
-            scope,
-            request.args.get("sort", "date"),
-            request.args.get("q", ""),
-            request.args.get(cursor_arg),
-            current_app.config["PAGE_SIZE"],
-        ),
-        cursor_arg,
+def _pages(*wanted: tuple[int, str]) -> list[Grid]:
+    """Gallery pages (each a scope and the name of its cursor in the query string) as the
+    query string asks: search, sort and each page's cursor; one database round trip."""
+    pages = listing.list_pages(
+        [(scope, request.args.get(cursor_arg)) for scope, cursor_arg in wanted],
+        request.args.get("sort", "date"),
+        request.args.get("q", ""),
+        current_app.config["PAGE_SIZE"],
     )
+    return [_grid(page, cursor_arg) for page, (_, cursor_arg) in zip(pages, wanted, strict=True)]
 
 
 def _gallery_pages() -> dict:
     """The two lists of /myfiles: everyone's public images and the user's private ones."""
-    public = _page(PUBLIC_SCOPE, "public_after")
-    private = _page(listing.private_scope(current_user), "private_after")
-    standing = quotas.standing(current_user)
+    public, private = _pages(
+        (PUBLIC_SCOPE, "public_after"), (listing.private_scope(current_user), "private_after")
+    )
+    # A page shown at once reads the counts from the user this request just loaded; after
+    # a refused upload, fresh from the database.
+    user = current_user._get_current_object()
+    standing = quotas.standing_of(user) if request.method == "GET" else quotas.standing(user)
     return {
         "public": public,
         "private": private,
