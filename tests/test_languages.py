@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 
+from tests.helpers import last_image_id, say, signed_in_admin, upload, user_id
 from web import i18n
 
 GERMAN = {"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"}
@@ -62,3 +63,107 @@ def test_sizes_and_dates_in_german(app):
         assert i18n.date(moment) == "2026-03-07"
         assert i18n.date_time(moment) == "2026-03-07 16:05 UTC"
     assert i18n.date(moment) == "2026-03-07"  # outside a request: English
+
+
+def choose(client, language):
+    return client.post("/account/language", data={"language": language})
+
+
+def test_the_account_setting_beats_the_browser(app, auth, client):
+    auth.signup("alice")
+    assert '<html lang="de">' in page(client, "/account", **GERMAN)  # nothing chosen yet
+    response = choose(client, "en")
+    assert response.status_code == 303 and response.headers["Location"] == "/account"
+    html = page(client, "/account", **GERMAN)
+    assert '<html lang="en">' in html and "Your language is saved." in html
+    assert '<option value="en" lang="en" selected>English</option>' in html
+    choose(client, "de")
+    html = page(client, "/account")  # no Accept-Language at all
+    assert '<html lang="de">' in html and "Ihre Sprache ist gespeichert." in html
+    assert ">Sprache der Seiten</label>" in html
+    choose(client, "")  # automatic: the browser's language again
+    assert '<html lang="en">' in page(client, "/account")
+    assert '<html lang="de">' in page(client, "/account", **GERMAN)
+
+
+def test_a_language_not_offered_is_refused(app, auth, client):
+    auth.signup("alice")
+    response = client.post("/account/language", data={"language": "xx"}, headers=GERMAN)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Wählen Sie eine der angebotenen Sprachen." in html
+    assert '<html lang="de">' in page(client, "/account", **GERMAN)
+
+
+def test_the_setting_needs_a_login(app, client):
+    response = choose(client, "de")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+# Pages in German carry none of their English headings, buttons and sentences.
+ENGLISH_LEFTOVERS = {
+    "/myfiles": ["My Files", "Upload images", "Public images", "My private images", "Upload<"],
+    "/account": ["Your account", "Change your password", "API tokens", "Delete my account"],
+    "/trash": ["The trash is empty.", "Deleted images wait here"],
+    "/gallery": ["Public gallery", "No public images yet."],
+}
+
+
+@pytest.mark.parametrize("path", sorted(ENGLISH_LEFTOVERS))
+def test_german_pages_have_no_english_leftovers(app, auth, client, path):
+    auth.signup("alice")
+    choose(client, "de")
+    response = client.get(path)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and '<html lang="de">' in html
+    for english in ENGLISH_LEFTOVERS[path] + ["Log out", "Shared links", "Skip to content"]:
+        assert english not in html, english
+    assert "Abmelden" in html and "Zum Inhalt springen" in html
+
+
+def test_every_kind_of_page_renders_in_german(app):
+    """An admin with an image, a comment and an album walks the pages in German: each
+    renders, says lang="de" and keeps the English menu and headings out."""
+    admin = signed_in_admin(app)
+    choose(admin, "de")
+    upload(admin, "berg.png")
+    image_id = last_image_id(app)
+    say(admin, image_id, "Schöner Berg")
+    album = admin.post("/albums", data={"title": "Urlaub"}).headers["Location"]
+    shared = admin.post(f"/image/{image_id}/share", data={"expires": "7d"})
+    admin_id = user_id(app, "boss")
+    for path in [
+        "/",
+        "/myfiles",
+        "/gallery",
+        "/trash",
+        "/account",
+        "/account/two-factor",
+        "/albums",
+        album,
+        f"/image/{image_id}",
+        f"/image/{image_id}/albums",
+        "/shared-links",
+        "/admin",
+        f"/admin/users/{admin_id}",
+        "/admin/audit",
+        "/admin/reset",
+        f"/admin/users/{admin_id}/delete",
+    ]:
+        response = admin.get(path)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 200 and '<html lang="de">' in html, path
+        assert "Abmelden" in html and ">Log out<" not in html, path
+    assert shared.status_code in (200, 303)
+    assert "Schöner Berg" in admin.get(f"/image/{image_id}").get_data(as_text=True)
+    assert ">Kommentare" in admin.get(f"/image/{image_id}").get_data(as_text=True)
+
+
+def test_form_errors_come_from_the_catalogue_and_wtforms(app, client):
+    html = client.post("/signin", data={}, headers=GERMAN).get_data(as_text=True)
+    assert "Dieses Feld wird benötigt." in html  # WTForms' own German
+    assert ">Passwort bestätigen</label>" in html
+    html = client.post(
+        "/login", data={"username": "nobody", "password": "x"}, headers=GERMAN
+    ).get_data(as_text=True)
+    assert "Benutzername oder Passwort ist falsch." in html

@@ -33,7 +33,6 @@ DEFAULT = "en"
 LANGUAGES = {"en": "English", "de": "Deutsch"}
 TRANSLATIONS = Path(__file__).parent / "translations"
 SCRIPTS = Path(__file__).parent / "static" / "js"
-COOKIE = "language"  # a visitor's choice, before they sign in
 
 
 def N_(text: str) -> str:
@@ -65,15 +64,13 @@ def script_strings() -> tuple[str, ...]:
 
 
 def chosen_language() -> str | None:
-    """The language a person picked: their account's setting, else a visitor's cookie."""
+    """The language the signed-in person picked on the Account page, if any."""
     # With the database down, only a person already loaded: the error page must render.
     person = g.get("_login_user") if g.get("database_down") else flask_login.current_user
     try:
         choice = getattr(person, "language", None) if person else None
     except SQLAlchemyError:  # the account could not be read: the browser's language then
         choice = None
-    if choice is None:
-        choice = request.cookies.get(COOKIE)
     return choice if choice in LANGUAGES else None
 
 

@@ -110,6 +110,8 @@ class User(UserMixin, Base):
     must_change_password: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=false()
     )
+    # The language chosen on the Account page ("en", "de"); None follows the browser.
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True, default=None)
 
     images: Mapped[list[Image]] = relationship(back_populates="owner", lazy="raise")
 

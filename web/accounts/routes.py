@@ -9,7 +9,7 @@ import time
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
-from flask_babel import gettext
+from flask_babel import gettext, refresh
 from flask_login import current_user, login_user, logout_user
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
@@ -20,7 +20,16 @@ from ..i18n import N_
 from ..models import User
 from ..rules import NameTaken, RuleError
 from ..security import login_required
-from . import account_page, invitations, registration, removal, sessions, throttle, two_factor
+from . import (
+    account_page,
+    invitations,
+    language,
+    registration,
+    removal,
+    sessions,
+    throttle,
+    two_factor,
+)
 from .credentials import clean_username
 from .forms import CodeForm, LoginForm, SignupForm
 
@@ -283,14 +292,27 @@ def _from_another_site() -> bool:
     return False
 
 
-def _render_account(error: str | None = None, status: int = 200) -> tuple[str, int]:
-    return account_page.render(current_user, error=error), status
+def _render_account(error: str | None = None, status: int = 200, **extra: str) -> tuple[str, int]:
+    return account_page.render(current_user, error=error, **extra), status
 
 
 @account_bp.route("/account", methods=["GET"])
 @login_required
 def index() -> tuple[str, int]:
     return _render_account()
+
+
+@account_bp.route("/account/language", methods=["POST"])
+@login_required
+def set_language() -> tuple[str, int] | Response:
+    """Keep the language chosen on the Account page; this very answer is in it already."""
+    try:
+        language.set_language(current_user._get_current_object(), request.form.get("language", ""))
+    except RuleError as exc:
+        return _render_account(language_error=str(exc), status=exc.status)
+    refresh()  # the locale of this request was chosen before the change
+    flash(gettext("Your language is saved."), "success")
+    return redirect(url_for("account.index"), code=303)
 
 
 def _wrong_password(response: Response) -> bool:
