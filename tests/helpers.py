@@ -26,6 +26,7 @@ from sqlalchemy import create_engine, event, func, select, text, update
 from web import create_app, migrate
 from web.accounts.registration import register
 from web.extensions import db, storage
+from web.images import renditions
 from web.images.naming import ensure_public_bucket
 from web.models import AuditEntry, Base, Image, User
 from web.operations import maintenance
@@ -125,6 +126,9 @@ def backend_config(request: pytest.FixtureRequest, backend: str, tmp_path) -> di
         "RATELIMIT_ENABLED": False,
         "PUBLIC_BUCKET": f"pub{n}x",
         "USER_BUCKET_PREFIX": f"u{n}x-",
+        # Previews are made in the background only where a test asks (tests/test_previews.py),
+        # so that the objects an upload stores right away stay what tests compare.
+        "RENDITION_WORKERS": 0,
     }
     if backend == "mysql-s3":
         s3 = request.getfixturevalue("s3")
@@ -146,8 +150,10 @@ def build_app(config: dict[str, Any]) -> Flask:
 
 
 def teardown_app(app: Flask) -> None:
-    """Stop its maintenance thread, empty the tables and remove this test's buckets."""
+    """Stop its maintenance thread and its previews in the making, empty the tables and
+    remove this test's buckets."""
     maintenance.stop(app)
+    renditions.stop(app)
     with app.app_context():
         db.session.rollback()
         store = storage.store

@@ -22,6 +22,7 @@ from .accounts.passwords import create_account, set_temporary
 from .accounts.registration import find_user, register
 from .admin.actions import ensure_admin
 from .extensions import db
+from .images import renditions
 from .images.naming import ensure_public_bucket
 from .images.upload import upload
 from .models import PUBLIC
@@ -36,6 +37,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(upgrade_db)
     app.cli.add_command(make_migration)
     app.cli.add_command(fsck)
+    app.cli.add_command(make_renditions)
     app.cli.add_command(load_examples)
     app.cli.add_command(create_admin)
     app.cli.add_command(set_password)
@@ -140,6 +142,31 @@ def fsck(dry_run: bool, grace_minutes: int | None, as_json: bool) -> None:
         for line in report.failed:
             click.echo(f"  FAILED: {line}")
     if report.failed:
+        raise SystemExit(1)
+
+
+@click.command("renditions")
+@with_appcontext
+@needs_schema
+@click.option(
+    "--missing",
+    "which",
+    flag_value="missing",
+    default=True,
+    help="Make only what is missing (the default).",
+)
+@click.option("--all", "which", flag_value="all", help="Make every preview and thumbnail again.")
+def make_renditions(which: str) -> None:
+    """Make the previews (and missing thumbnails) of images uploaded before, or of
+    images whose preview a stopped process never made."""
+    everything = which == "all"
+    items = renditions.images_needing(everything)
+    made = renditions.run_all(_progress_bar("images", items), everything)
+    problems = [problem for problem in made if problem]
+    for line in problems:
+        click.echo(f"  FAILED: {line}")
+    click.echo(f"made the renditions of {len(items) - len(problems)} of {len(items)} image(s)")
+    if problems:
         raise SystemExit(1)
 
 

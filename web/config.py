@@ -160,6 +160,8 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     "PUBLIC_URL": (_str, None),
     "PASSWORD_RESET_HOURS": (lambda n, v: parse_int(n, v, 1), 1),
     "THUMB_CACHE_MB": (lambda n, v: parse_int(n, v, 0), 64),
+    "RENDITION_WORKERS": (lambda n, v: parse_int(n, v, 0), 1),
+    "RENDITION_QUEUE": (lambda n, v: parse_int(n, v, 1), 32),
     "API_RATE_LIMIT": (parse_rate_limit, "600 per minute"),
     # Deadlines, in seconds (see the README's "Operations" section).
     "DB_CONNECT_TIMEOUT": (lambda n, v: parse_int(n, v, 1), 5),

@@ -31,6 +31,7 @@ from ..i18n import N_
 from ..models import Image
 from ..rules import NotFound, Unavailable, backend_failures
 from ..storage import ObjectMissing
+from . import renditions
 from .access import NO_SUCH_IMAGE
 from .decoding import decode_slot
 from .naming import PREVIEW_SIZE, preview_key_for
@@ -223,16 +224,24 @@ def _not_modified(headers: dict[str, str], etag: str) -> Response:
 
 def preview_response(image: Image, if_none_match: ETags) -> Response:
     """The image's preview, the rendition its page shows: a WebP of at most PREVIEW_SIZE
-    px made from the original the first time it is asked for (images uploaded before
-    previews existed get theirs then too), kept at ``.previews/<id>.webp`` beside the
-    thumbnail. When the original cannot be decoded, the thumbnail stands in."""
+    px, made in the background after the upload (renditions.py). Until it exists the
+    thumbnail stands in, under the thumbnail's ETag and never kept without asking again,
+    and the preview is queued (a request never decodes an original)."""
     if not image.thumb_key:
         raise NotFound(NO_SUCH_IMAGE)
     etag = f"{image.sha256[:32]}-p"
     headers = _headers(image)
     if if_none_match.contains(etag):
         return _not_modified(headers, etag)
-    key = preview_key_for(image.id) if _ensure_preview(image) else image.thumb_key
+    with backend_failures(STORE_DOWN):
+        ready = renditions.has_preview(image)
+    key = preview_key_for(image.id)
+    if not ready:
+        renditions.queue(image)
+        key, etag = image.thumb_key, f"{image.sha256[:32]}-t"
+        headers["Cache-Control"] = "private, no-cache"
+        if if_none_match.contains(etag):
+            return _not_modified(headers, etag)
     response = Response(
         read_object(image, key=key),
         mimetype=imaging.CONTENT_TYPES[THUMBNAIL_FORMAT],
@@ -241,33 +250,6 @@ def preview_response(image: Image, if_none_match: ETags) -> Response:
     )
     response.set_etag(etag)
     return response
-
-
-def _ensure_preview(image: Image) -> bool:
-    """Whether the image has its preview in the store, making it now when it has none
-    (False when the original cannot be decoded)."""
-    key = preview_key_for(image.id)
-    with backend_failures(STORE_DOWN):
-        try:
-            storage.store.stat(image.bucket, key)
-            return True
-        except ObjectMissing:
-            pass
-    workdir = scratch.mkdtemp("preview-")
-    try:
-        original = _copy_original(image, workdir)
-        made = os.path.join(workdir, "preview.webp")
-        try:
-            with decode_slot():
-                imaging.make_thumbnail(original, made, PREVIEW_SIZE)
-        except (imaging.InvalidImage, OSError, ValueError) as exc:
-            log.warning("no preview for image %s: %s", image.id, exc)
-            return False
-        with backend_failures(STORE_DOWN):
-            storage.store.put_file(image.bucket, key, made, "image/webp")
-        return True
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def preview_size(image: Image) -> tuple[int, int]:

@@ -3,9 +3,22 @@
 Order: the file is checked and its thumbnail made on local disk; then the name is
 claimed by a PENDING row (the unique constraint refuses a taken name, changing
 nothing; the storage quota is checked in the same transaction, see quotas.py); then
-the objects are written; then the row becomes READY. A failure after the claim removes
-what was written and the row, and says "try again"; what a crash leaves is finished by
-maintenance (fsck).
+the objects are written, the original and the thumbnail at the same time; then the row
+becomes READY. A failure after the claim removes what was written and the row, and says
+"try again"; what a crash leaves is finished by maintenance (fsck).
+
+The database sees one statement for the claim (the INSERT of the PENDING row) and one
+transaction to mark it ready (the row, which names its thumbnail only then, and the
+owner's counters), besides the read that finds a duplicate. The thumbnail's key comes
+from the id, so a PENDING row leaves it unnamed: whoever undoes the upload removes it
+by the id (``claimed_keys``).
+
+Memory: the upload is copied to scratch disk in 1 MB pieces and never held whole; a
+JPEG is decoded at the smallest scale that covers the thumbnail, and the full decode is
+let go as soon as the thumbnail is made. What a worker holds at once is bounded by its
+decode slots (decoding.py) plus, per upload thread, the object store client's buffers.
+The preview is made afterwards, in the background (renditions.py), from the same local
+copy.
 
 The undo works when the database is the failure: it reads nothing from the session (the
 values it needs are kept before the first write). A write the object store received but
@@ -19,23 +32,26 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import BinaryIO
 
 from flask import current_app
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import imaging, scratch
 from ..extensions import db, storage
 from ..models import PENDING, PUBLIC, READY, VISIBLE_STATES, Image, User, scope_for, utcnow
 from ..rules import TRY_AGAIN, RuleError, Unavailable, claiming_name
 from ..storage import OutcomeUnknown, StorageError, sha256_file
-from . import quotas
+from . import quotas, renditions
 from .decoding import decode_slot
 from .naming import (
     check_visibility,
     name_taken_message,
+    preview_key_for,
     sanitize_filename,
     target_bucket,
     thumb_key_for,
@@ -79,6 +95,8 @@ def upload(owner: User, stream: BinaryIO, client_filename: str, visibility: str)
         )
         image = _claim(owner, filename, visibility, prepared)
         _store_objects(image, prepared)
+        if image.thumb_key:
+            renditions.after_upload(image, prepared.original)
         return UploadResult(image, duplicate)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -132,7 +150,7 @@ def _claim(owner: User, filename: str, visibility: str, prepared: _Prepared) -> 
         state=PENDING,
         bucket=target_bucket(visibility, owner),
         object_key=filename,
-        thumb_key=None,  # named by the id, known once the row is flushed
+        thumb_key=None,  # named by the id, set when the row is marked ready
         content_type=info.content_type,
         format=info.format,
         size=prepared.size,
@@ -150,9 +168,6 @@ def _claim(owner: User, filename: str, visibility: str, prepared: _Prepared) -> 
         if quotas.quota_applies(owner):
             quotas.reserve(owner.id, prepared.size)
         db.session.add(image)
-        db.session.flush()
-        if prepared.thumb:
-            image.thumb_key = thumb_key_for(image.id)
         db.session.commit()
     return image
 
@@ -168,24 +183,38 @@ class _Claim:
     keys: tuple[str | None, ...]
 
 
+def claimed_keys(image_id: int, object_key: str, thumb_key: str | None) -> tuple[str, ...]:
+    """Every object an upload claimed as ``image_id`` may have written: its original,
+    its thumbnail (named by the row only once ready) and its preview (made after)."""
+    keys = (object_key, thumb_key or thumb_key_for(image_id), preview_key_for(image_id))
+    return tuple(dict.fromkeys(keys))
+
+
+# Threads that write thumbnails while the request's own thread writes the original. The
+# store's clients are thread-safe; a thumbnail is small, so a few threads serve a worker.
+_writers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="thumbnail-put")
+
+
 def _store_objects(image: Image, prepared: _Prepared) -> None:
     store = storage.store
-    claim = _Claim(image.id, image.filename, image.bucket, (image.object_key, image.thumb_key))
+    thumb_key = thumb_key_for(image.id) if prepared.thumb else None
+    claim = _Claim(
+        image.id, image.filename, image.bucket, claimed_keys(image.id, image.object_key, None)
+    )
     owner_id, size = image.owner_id, image.size
     try:
-        store.put_file(claim.bucket, image.object_key, prepared.original, image.content_type)
-        if image.thumb_key and prepared.thumb:
-            store.put_file(claim.bucket, image.thumb_key, prepared.thumb, "image/webp")
+        _put_both(store, image, prepared, thumb_key)
         marked = db.session.execute(
             update(Image)
             .where(Image.id == claim.image_id, Image.state == PENDING)
-            .values(state=READY, updated_at=utcnow())
+            .values(state=READY, thumb_key=thumb_key, updated_at=utcnow())
         ).rowcount
         if marked != 1:
             raise StorageError("the pending upload was cleaned up before it finished")
         count_usage(owner_id, 1, size)
         db.session.commit()
-        image.state = READY
+        set_committed_value(image, "state", READY)
+        set_committed_value(image, "thumb_key", thumb_key)
     except OutcomeUnknown as exc:
         log.warning("upload of %s: the store did not answer; name kept: %s", claim.filename, exc)
         _rollback()
@@ -195,6 +224,30 @@ def _store_objects(image: Image, prepared: _Prepared) -> None:
         _rollback()
         _undo_claim(claim)
         raise Unavailable(TRY_AGAIN) from exc
+
+
+def _put_both(store, image: Image, prepared: _Prepared, thumb_key: str | None) -> None:
+    """Write the original here and the thumbnail on a writer thread at the same time.
+    Both writes have finished (or failed) when this returns, so that an undo never races
+    a write still under way; a write whose outcome is unknown wins over a plain failure
+    (the name must then stay claimed)."""
+    pending: Future | None = None
+    if thumb_key and prepared.thumb:
+        pending = _writers.submit(
+            store.put_file, image.bucket, thumb_key, prepared.thumb, "image/webp"
+        )
+    failures: list[BaseException] = []
+    try:
+        store.put_file(image.bucket, image.object_key, prepared.original, image.content_type)
+    except BaseException as exc:  # noqa: BLE001 - raised below, once the thumbnail is done
+        failures.append(exc)
+    if pending is not None:
+        try:
+            pending.result()
+        except BaseException as exc:  # noqa: BLE001 - raised below
+            failures.append(exc)
+    if failures:
+        raise next((f for f in failures if isinstance(f, OutcomeUnknown)), failures[0])
 
 
 def outcome_unknown_message(filename: str) -> str:

@@ -1,13 +1,16 @@
 """Find and repair what an interrupted operation left behind, so rows and objects agree.
 
 - PENDING rows older than the grace period: an upload that never finished; its objects
-  and row are removed (undone).
+  (the thumbnail and preview by the id, as a PENDING row does not name them) and row
+  are removed (undone).
 - DELETING rows: a delete that stopped half-way; it is finished.
 - MOVING rows: a rename or visibility change that stopped half-way; it is finished
   (the objects are copied to the new place, the old ones removed).
 - READY rows whose original is missing are removed (the image is gone); a missing
-  thumbnail is made again from the original (a missing preview is made when next shown;
-  a preview whose image is gone, or has moved to another bucket, is an orphan).
+  thumbnail is made again from the original. A missing preview is no finding: it is
+  made in the background after an upload or when its page is next shown, and
+  ``flask --app web renditions --missing`` makes every missing one; a preview whose
+  image is gone, or has moved to another bucket, is an orphan.
 - Objects that no row names, older than the grace period, are removed; so are user
   buckets whose user does not exist, and missing user buckets are created.
 - TRASHED images older than TRASH_DAYS are deleted for good (the trash is emptied).
@@ -35,6 +38,7 @@ from ..images import trash
 from ..images.moves import finish_move
 from ..images.naming import preview_id, preview_key_for
 from ..images.removal import finish_delete
+from ..images.upload import claimed_keys
 from ..images.usage import count_usage, counted_usage
 from ..models import DELETING, MOVING, PENDING, READY, VISIBLE_STATES, Image, User, utcnow
 from ..rules import Unavailable
@@ -128,9 +132,8 @@ def _expired_trash(report: Report) -> None:
 
 
 def _undo_pending(image: Image) -> None:
-    for key in (image.object_key, image.thumb_key):
-        if key:
-            storage.store.remove(image.bucket, key)
+    for key in claimed_keys(image.id, image.object_key, image.thumb_key):
+        storage.store.remove(image.bucket, key)
     db.session.execute(delete(Image).where(Image.id == image.id, Image.state == PENDING))
     db.session.commit()
 
@@ -216,6 +219,7 @@ def _drop_lost(image_id: int) -> None:
     if image is not None:
         if image.thumb_key:
             storage.store.remove(image.bucket, image.thumb_key)
+            storage.store.remove(image.bucket, preview_key_for(image.id))
         if image.state in VISIBLE_STATES:
             count_usage(image.owner_id, -1, -image.size)
         db.session.delete(image)
