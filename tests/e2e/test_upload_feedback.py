@@ -1,0 +1,80 @@
+"""Upload feedback in Chromium: each new image's card and the counters appear without a
+reload, one file can be cancelled on its way and retried, a pasted image is uploaded,
+and on a phone the upload card folds once the user has images."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Route, expect
+
+from .helpers import (
+    choose_and_upload,
+    expect_uploaded,
+    gallery_image,
+    sign_up,
+    write_landscape,
+)
+
+pytestmark = pytest.mark.e2e
+
+PASTE_JS = """async () => {
+  const canvas = document.createElement("canvas");
+  canvas.width = 120; canvas.height = 60;
+  const context = canvas.getContext("2d");
+  context.fillStyle = "#3a7"; context.fillRect(0, 0, 120, 60);
+  const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/png"));
+  const data = new DataTransfer();
+  data.items.add(new File([blob], "pasted.png", { type: "image/png" }));
+  document.body.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true }));
+}"""
+
+
+def test_cards_counters_cancel_retry_paste_and_the_phone_card(tab, tmp_path):
+    page = tab.page
+    sign_up(tab)
+    page.set_viewport_size({"width": 390, "height": 844})
+    usage = page.locator("#usage")
+    expect(usage).to_contain_text("You have 0 images")
+    upload_card = page.locator("section.upload-card")
+    expect(upload_card).not_to_have_class("upload-compact")
+    expect(page.locator("#file")).to_be_visible()
+
+    paths = [write_landscape(tmp_path, f"{n}.png", s) for n, s in (("one", 40), ("two", 41))]
+    expect_uploaded(tab, choose_and_upload(tab, paths))
+    for name in ("one.png", "two.png"):
+        expect(gallery_image(tab, "public", name)).to_have_count(1)
+    expect(usage).to_contain_text("You have 2 images using ")
+    expect(page.locator("#public-images .empty-state")).to_have_count(0)
+    # the card folded to the drop zone and the button, as after a reload
+    assert "upload-compact" in (upload_card.get_attribute("class") or "").split()
+    expect(page.locator("#file")).to_be_hidden()
+    expect(page.locator("#drop-zone")).to_be_visible()
+    tab.assert_fits(390)
+
+    held: list[Route] = []
+    page.route("**/api/images", lambda route: held.append(route))
+    [row] = choose_and_upload(tab, [write_landscape(tmp_path, "slow.png", 47)])
+    expect(row.locator(".upload-cancel")).to_be_visible()
+    while not held:
+        page.wait_for_timeout(50)
+    row.get_by_role("button", name="Cancel the upload of slow.png").click()
+    expect(row).to_have_attribute("data-result", "failed")
+    expect(row.locator(".upload-status")).to_have_text("Cancelled")
+    expect(row.locator(".upload-cancel")).to_be_hidden()
+    expect(gallery_image(tab, "public", "slow.png")).to_have_count(0)
+    page.unroute("**/api/images")
+    row.get_by_role("button", name="Retry the upload of slow.png").click()
+    expect_uploaded(tab, [row])
+    expect(row.locator(".upload-retry")).to_be_hidden()
+    expect(gallery_image(tab, "public", "slow.png")).to_have_count(1)
+    expect(usage).to_contain_text("You have 3 images using ")
+
+    page.check("#visibility-private")
+    page.evaluate(PASTE_JS)
+    pasted = page.locator("#upload-results li").last
+    expect(pasted.locator(".upload-name")).to_have_text("pasted.png")
+    expect_uploaded(tab, [pasted])
+    expect(gallery_image(tab, "private", "pasted.png")).to_have_count(1)
+    expect(usage).to_contain_text("You have 4 images using ")
+    expect(page.locator("#upload-summary")).to_have_text("4 uploaded, 0 failed.")
+    tab.assert_fits(390)
