@@ -23,15 +23,15 @@ from flask_babel import gettext, ngettext
 from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 
+from .. import jobs
 from ..albums import albums
 from ..comments import threads
 from ..integers import parse_id
-from ..models import PUBLIC, PUBLIC_SCOPE, VISIBILITIES, Image
-from ..rules import RuleError
+from ..models import PUBLIC, PUBLIC_SCOPE, VISIBILITIES, Image, Job
+from ..rules import NotFound, RuleError
 from ..security import login_required
 from ..viewers import signed_in
-from ..words import counted
-from . import access, listing, moves, naming, quotas, removal, serving, trash, upload
+from . import access, bulk, listing, moves, naming, quotas, serving, trash, upload
 from .forms import UploadForm
 
 bp = Blueprint("gallery", __name__, template_folder="templates")
@@ -53,7 +53,7 @@ def _grid(page: listing.Page, cursor_arg: str) -> Grid:
     images = page.images
     return Grid(
         page,
-        threads.counts(images),
+        page.comment_counts,
         access.deletable_ids(current_user, images),
         {image.id for image in images if access.is_owner(current_user, image)},
         _next_url(cursor_arg, page.next_cursor),
@@ -109,28 +109,30 @@ def public_gallery() -> str | Response:
     """Everyone's public images; open to visitors only with ANONYMOUS_GALLERY."""
     if not signed_in(current_user) and not current_app.config["ANONYMOUS_GALLERY"]:
         return current_app.login_manager.unauthorized()
-    return render_template("gallery/public.html", public=_page(PUBLIC_SCOPE, "public_after"))
+    return render_template("gallery/public.html", public=_pages((PUBLIC_SCOPE, "public_after"))[0])
 
 
-def _page(scope: int, cursor_arg: str) -> Grid:
-    """One gallery page as the query string asks: search, sort and the page's cursor."""
-    return _grid(
-        listing.list_images(
-            scope,
-            request.args.get("sort", "date"),
-            request.args.get("q", ""),
-            request.args.get(cursor_arg),
-            current_app.config["PAGE_SIZE"],
-        ),
-        cursor_arg,
+def _pages(*wanted: tuple[int, str]) -> list[Grid]:
+    """Gallery pages (each a scope and the name of its cursor in the query string) as the
+    query string asks: search, sort and each page's cursor; one database round trip."""
+    pages = listing.list_pages(
+        [(scope, request.args.get(cursor_arg)) for scope, cursor_arg in wanted],
+        request.args.get("sort", "date"),
+        request.args.get("q", ""),
+        current_app.config["PAGE_SIZE"],
     )
+    return [_grid(page, cursor_arg) for page, (_, cursor_arg) in zip(pages, wanted, strict=True)]
 
 
 def _gallery_pages() -> dict:
     """The two lists of /myfiles: everyone's public images and the user's private ones."""
-    public = _page(PUBLIC_SCOPE, "public_after")
-    private = _page(listing.private_scope(current_user), "private_after")
-    standing = quotas.standing(current_user)
+    public, private = _pages(
+        (PUBLIC_SCOPE, "public_after"), (listing.private_scope(current_user), "private_after")
+    )
+    # A page shown at once reads the counts from the user this request just loaded; after
+    # a refused upload, fresh from the database.
+    user = current_user._get_current_object()
+    standing = quotas.standing_of(user) if request.method == "GET" else quotas.standing(user)
     return {
         "public": public,
         "private": private,
@@ -276,17 +278,33 @@ def delete_selected() -> str | Response:
         return render_template(
             "gallery/confirm_delete.html", images=images, trash_days=trash.trash_days()
         )
-    result = removal.delete_many(current_user, image_ids, trash.discard)
+    result = bulk.delete_selected(current_user, image_ids)
+    if isinstance(result, Job):  # more than JOB_THRESHOLD: a background job does it
+        flash(
+            ngettext(
+                "Deleting %(num)s image in the background.",
+                "Deleting %(num)s images in the background.",
+                len(image_ids),
+            ),
+            "info",
+        )
+        return redirect(url_for("gallery.job_page", job_id=result.id), code=303)
     if result.deleted:
-        count = len(result.deleted)
-        images = counted(count, "image")
-        if trash.trash_days():
-            flash(f"Moved {images} to the trash. {_trash_note(count)}", "success")
-        else:
-            flash(f"Deleted {images}.", "success")
+        note = f" {_trash_note(len(result.deleted))}" if trash.trash_days() else ""
+        flash(bulk.outcome(result) + note, "success")
     for name, reason in result.failed:
         flash(gettext("Could not delete %(name)s: %(reason)s", name=name, reason=reason), "danger")
     return redirect(url_for("gallery.myfiles"), code=303)
+
+
+@bp.route("/jobs/<int:job_id>", methods=["GET"])
+@login_required
+def job_page(job_id: int) -> str:
+    """A background job's progress and result, for whoever started it and for admins."""
+    job = jobs.visible_job(current_user, job_id)
+    if job is None:
+        raise NotFound("No such job.")
+    return render_template("gallery/job.html", job=job)
 
 
 @bp.route("/image/<int:image_id>/edit", methods=["POST"])
