@@ -22,6 +22,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -30,6 +31,7 @@ from .. import jobs
 from ..accounts import invitations, passwords, roles, tokens, two_factor
 from ..accounts.registration import get_user
 from ..albums import albums
+from ..i18n import N_
 from ..images import quotas, trash
 from ..images.access import get_image
 from ..images.removal import delete_image as remove_image
@@ -53,7 +55,7 @@ def _hide_from_non_admins() -> Response | None:
     if not is_admin(current_user):
         abort(404)
     if two_factor.required_first(current_user):
-        flash("Turn on two-factor login before you use the admin panel.", "info")
+        flash(gettext("Turn on two-factor login before you use the admin panel."), "info")
         return redirect(url_for("two_factor.page"))
     return None
 
@@ -125,7 +127,7 @@ def set_quota(user_id: int) -> Response | tuple[str, int]:
         )
     except RuleError as exc:
         return _render_user(person, str(exc)), exc.status
-    flash(f"The storage quota of {person.username} is saved.", "success")
+    flash(gettext("The storage quota of %(name)s is saved.", name=person.username), "success")
     return redirect(url_for("admin.user", user_id=person.id), code=303)
 
 
@@ -135,10 +137,14 @@ def reset_two_factor(user_id: int) -> Response:
     person = get_user(user_id)
     if two_factor.reset(current_user, person):
         flash(
-            f"Two-factor login of {person.username} is off; they can turn it on again.", "success"
+            gettext(
+                "Two-factor login of %(name)s is off; they can turn it on again.",
+                name=person.username,
+            ),
+            "success",
         )
     else:
-        flash(f"{person.username} has no two-factor login to reset.", "info")
+        flash(gettext("%(name)s has no two-factor login to reset.", name=person.username), "info")
     return redirect(url_for("admin.user", user_id=person.id), code=303)
 
 
@@ -178,7 +184,10 @@ def delete_user(user_id: int) -> Response:
         )
         return _to_jobs()
     if outcome:
-        flash(f"Deleted user {person.username} with their images and comments.", "success")
+        flash(
+            gettext("Deleted user %(name)s with their images and comments.", name=person.username),
+            "success",
+        )
     else:
         flash(actions.LEFT_FOR_FSCK.format(person.username), "warning")
     return _back_to_users()
@@ -198,8 +207,16 @@ def jobs_page() -> str:
 
 # change -> (service, message when done, message when there was nothing to change)
 ROLE_CHANGES = {
-    "promote": (roles.promote, "{} is now an admin.", "{} is already an admin."),
-    "demote": (roles.demote, "{} is no longer an admin.", "{} was not an admin."),
+    "promote": (
+        roles.promote,
+        N_("%(name)s is now an admin."),
+        N_("%(name)s is already an admin."),
+    ),
+    "demote": (
+        roles.demote,
+        N_("%(name)s is no longer an admin."),
+        N_("%(name)s was not an admin."),
+    ),
 }
 
 
@@ -209,9 +226,9 @@ def change_role(user_id: int, change: str) -> Response:
     person = get_user(user_id)
     service, done, unchanged = ROLE_CHANGES[change]
     if service(current_user, person):
-        flash(done.format(person.username), "success")
+        flash(gettext(done, name=person.username), "success")
     else:
-        flash(unchanged.format(person.username), "info")
+        flash(gettext(unchanged, name=person.username), "info")
     if person.id == current_user.id and not person.is_admin:
         return redirect(url_for("gallery.index"), code=303)  # the panel is closed to them now
     return _back_to_users()
@@ -222,10 +239,13 @@ def change_role(user_id: int, change: str) -> Response:
 def delete_image(image_id: int) -> Response:
     """To the owner's trash, as "Delete" on a gallery (for good when TRASH_DAYS is 0)."""
     image = get_image(image_id, current_user)
+    owner = image.owner.username
     if trash.discard(current_user, image):  # audited there, as from any page
-        flash(f"Moved “{image.filename}” to the trash of {image.owner.username}.", "success")
+        flash(trash.moved_to_the_trash_of(image), "success")
     else:
-        flash(f"Deleted “{image.filename}” of {image.owner.username}.", "success")
+        flash(
+            gettext("Deleted “%(name)s” of %(owner)s.", name=image.filename, owner=owner), "success"
+        )
     return redirect(url_for("admin.user", user_id=image.owner_id), code=303)
 
 
@@ -241,8 +261,10 @@ def confirm_purge_image(image_id: int) -> str:
 def purge_image(image_id: int) -> Response:
     """Delete an image for good at once, without the trash."""
     image = get_image(image_id, current_user)
+    owner = image.owner.username
     remove_image(current_user, image)  # audited there, as from any page
-    flash(f"Deleted “{image.filename}” of {image.owner.username} for good.", "success")
+    done = gettext("Deleted “%(name)s” of %(owner)s for good.", name=image.filename, owner=owner)
+    flash(done, "success")
     return redirect(url_for("admin.user", user_id=image.owner_id), code=303)
 
 
@@ -250,7 +272,11 @@ def purge_image(image_id: int) -> Response:
 @admin_required
 def revoke_token(token_id: int) -> Response:
     token = tokens.revoke(current_user, token_id)  # audited there
-    flash(f"Revoked the token “{token.name}” of {token.user.username}.", "success")
+    owner = token.user.username
+    flash(
+        gettext("Revoked the token “%(name)s” of %(owner)s.", name=token.name, owner=owner),
+        "success",
+    )
     return redirect(url_for("admin.user", user_id=token.user_id), code=303)
 
 
@@ -326,5 +352,8 @@ def create_user() -> tuple[str, int]:
 @admin_required
 def revoke_invitation(invitation_id: int) -> Response:
     invitation = invitations.revoke(current_user, invitation_id)
-    flash(f"Revoked invitation {invitation.id}. Its link no longer works.", "success")
+    flash(
+        gettext("Revoked invitation %(id)s. Its link no longer works.", id=invitation.id),
+        "success",
+    )
     return redirect(url_for("admin.invitations_page"), code=303)

@@ -228,14 +228,7 @@ def delete() -> Response:
         moved = gettext("Moved “%(name)s” to the trash.", name=image.filename)
         flash(f"{moved} {_trash_note()}", "success")
     else:
-        flash(
-            gettext(
-                "Moved “%(name)s” to the trash of %(owner)s.",
-                name=image.filename,
-                owner=image.owner.username,
-            ),
-            "success",
-        )
+        flash(trash.moved_to_the_trash_of(image), "success")
     return redirect(url_for("gallery.myfiles"), code=303)
 
 

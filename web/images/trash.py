@@ -29,6 +29,7 @@ import re
 from contextlib import suppress
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -61,6 +62,15 @@ LIST_LIMIT = 1000
 def trash_key_for(image_id: int) -> str:
     """Where a trashed image's original waits, in the bucket it lives in."""
     return f"{TRASH_PREFIX}{int(image_id)}"
+
+
+def moved_to_the_trash_of(image: Image) -> str:
+    """What "Delete" says when it moved someone else's image to its owner's trash."""
+    return gettext(
+        "Moved “%(name)s” to the trash of %(owner)s.",
+        name=image.filename,
+        owner=image.owner.username,
+    )
 
 
 def trash_days() -> int:
