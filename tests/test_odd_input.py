@@ -221,7 +221,8 @@ def probes(rule: Rule, method: str, known: list[int]) -> st.SearchStrategy[Probe
 
 class Visitors:
     """A browser per role. A random request may log its browser out, or an admin's may
-    remove the signed-in user; before each request the browser is signed in again."""
+    remove the signed-in user or give them a temporary password; before each request the
+    browser is signed in again (as a new user when the old one cannot log in)."""
 
     def __init__(self, app: Flask) -> None:
         self.app = app
@@ -251,10 +252,16 @@ class Visitors:
             return user is not None and (role != "admin" or user.is_admin)
 
     def _exists(self, role: str) -> bool:
-        """Whether this role's account is still there (and for the admin, still one)."""
+        """Whether this role's account is still there (and for the admin, still one) with
+        its password (an admin's request may have given it a temporary one)."""
         with self.app.app_context():
             user = db.session.scalar(select(User).where(User.username == self.names[role]))
-            return user is not None and user.state == ACTIVE and (role != "admin" or user.is_admin)
+            return (
+                user is not None
+                and user.state == ACTIVE
+                and not user.must_change_password
+                and (role != "admin" or user.is_admin)
+            )
 
 
 def image_id_of(app: Flask, filename: str) -> int:
