@@ -149,6 +149,7 @@ def test_every_kind_of_page_renders_in_german(app):
         "/admin/audit",
         "/admin/reset",
         f"/admin/users/{admin_id}/delete",
+        f"/admin/images/{image_id}/delete-for-good",
     ]:
         response = admin.get(path)
         html = response.get_data(as_text=True)
