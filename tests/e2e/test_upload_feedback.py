@@ -78,3 +78,48 @@ def test_cards_counters_cancel_retry_paste_and_the_phone_card(tab, tmp_path):
     expect(usage).to_contain_text("You have 4 images using ")
     expect(page.locator("#upload-summary")).to_have_text("4 uploaded, 0 failed.")
     tab.assert_fits(390)
+
+
+ROWS_JS = """() => {
+  const rows = new Map();
+  document.querySelectorAll("#public-images img.thumb").forEach((img) => {
+    if (!img.alt.startsWith("shape")) { return; }  // pictures of other tests' users
+    const box = img.getBoundingClientRect();
+    const top = Math.round(box.top);
+    if (!rows.has(top)) { rows.set(top, []); }
+    rows.get(top).push({ name: img.alt, width: box.width, height: box.height });
+  });
+  return Array.from(rows.values());
+}"""
+
+
+def test_the_gallery_is_a_justified_grid_by_month(tab, tmp_path):
+    page = tab.page
+    sign_up(tab)
+    sizes = [(480, 320), (300, 400), (600, 300), (400, 400)]
+    paths = [
+        write_landscape(tmp_path, f"shape{n}.png", 50 + n, size) for n, size in enumerate(sizes)
+    ]
+    expect_uploaded(tab, choose_and_upload(tab, paths))
+    tab.goto("/myfiles")
+    expect(page.locator("#public-images .month-header")).to_have_count(1)
+    rows = page.evaluate(ROWS_JS)
+    assert len(rows[0]) == 4, rows  # the newest four share the first row at 1280 px
+    heights = [cell["height"] for cell in rows[0]]
+    assert max(heights) - min(heights) <= 1.5, rows
+    for cell in rows[0]:  # each at its own ratio
+        w, h = sizes[int(cell["name"][len("shape") : -len(".png")])]
+        assert abs(cell["width"] / cell["height"] - w / h) < 0.03, (sizes, rows)
+    # the actions show on hover; the filename always
+    item = page.locator("#public-images .gallery-item").first
+    actions = item.locator(".card-actions")
+    page.mouse.move(0, 0)
+    expect(actions).to_have_css("opacity", "0")
+    expect(item.locator(".filename")).to_be_visible()
+    item.hover()
+    expect(actions).to_have_css("opacity", "1")
+    page.set_viewport_size({"width": 390, "height": 844})
+    tab.assert_fits(390)
+    for row in page.evaluate(ROWS_JS):
+        heights = [cell["height"] for cell in row]
+        assert max(heights) - min(heights) <= 1.5, row

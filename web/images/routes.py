@@ -4,7 +4,7 @@ request, call the image services, render. The galleries' endpoint names stay
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from flask import (
@@ -19,7 +19,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import gettext, ngettext
+from flask_babel import format_date, gettext, ngettext
 from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 
@@ -47,6 +47,8 @@ class Grid:
     selectable: set[int]  # and may select these for bulk delete: their own images only
     next_url: str | None  # the "Next page" link: this address with the next cursor
     image_args: dict[str, str]  # what the image links carry: the gallery's sort and search
+    # In date order, the month each image starts (a header above it), by the image's id.
+    months: dict[int, str] = field(default_factory=dict)
 
 
 def _grid(page: listing.Page, cursor_arg: str) -> Grid:
@@ -58,7 +60,20 @@ def _grid(page: listing.Page, cursor_arg: str) -> Grid:
         {image.id for image in images if access.is_owner(current_user, image)},
         _next_url(cursor_arg, page.next_cursor),
         _order_args(page.sort, page.query),
+        _months(images) if page.sort == "date" else {},
     )
+
+
+def _months(images: list[Image]) -> dict[int, str]:
+    """The images (newest first) that begin a month, with its name: "November 2026"."""
+    months: dict[int, str] = {}
+    last = None
+    for image in images:
+        month = (image.created_at.year, image.created_at.month)
+        if month != last:
+            months[image.id] = format_date(image.created_at, "MMMM y")
+            last = month
+    return months
 
 
 def _order_args(sort: str, query: str) -> dict[str, str]:
@@ -201,7 +216,7 @@ def new_card(image_id: int) -> Response:
     the upload page shows them without a reload."""
     image = access.get_image(image_id, current_user)
     grid = _grid(listing.Page([image], None, "date", ""), "public_after")
-    grid.next_url = None
+    grid.next_url, grid.months = None, {}
     standing = quotas.standing(current_user)
     usage = get_template_attribute("gallery/_usage.html", "usage")
     return jsonify(

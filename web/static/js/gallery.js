@@ -1,4 +1,29 @@
-/* Gallery helpers: "select all" for bulk delete, and one confirmation before deleting. */
+/* Gallery helpers: the justified grid's proportions, "select all" for bulk delete, and
+   one confirmation before deleting. */
+
+/* A justified grid (ul.gallery.justified): each item grows in proportion to its picture's
+   aspect ratio (the <img> width and height), so that the pictures of a row come out at one
+   height, each at its own ratio. Set through the CSSOM, which the CSP allows. */
+(function () {
+  "use strict";
+
+  function layout(root) {
+    var height = window.matchMedia("(max-width: 575.98px)").matches ? 120 : 200;
+    (root || document).querySelectorAll(".gallery.justified > .gallery-item").forEach(function (item) {
+      var img = item.querySelector("img.thumb");
+      var w = img ? parseInt(img.getAttribute("width"), 10) : 0;
+      var h = img ? parseInt(img.getAttribute("height"), 10) : 0;
+      var ratio = w > 0 && h > 0 ? w / h : 1;
+      item.style.flexGrow = String(ratio);
+      item.style.flexBasis = Math.round(ratio * height) + "px";
+      if (img) { img.style.aspectRatio = w > 0 && h > 0 ? w + " / " + h : "1 / 1"; }
+    });
+  }
+  layout();
+  window.matchMedia("(max-width: 575.98px)").addEventListener("change", function () { layout(); });
+  document.addEventListener("gallery:changed", function () { layout(); });
+})();
+
 (function () {
   "use strict";
 

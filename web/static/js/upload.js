@@ -23,7 +23,7 @@
   var summary = document.getElementById("upload-summary");
   var cardUrl = form.getAttribute("data-card"); /* ends with /0: the image's id goes there */
   var CONCURRENCY = 2;
-  var GALLERY_CLASS = "gallery list-unstyled row row-cols-2 row-cols-sm-3 row-cols-lg-4 g-3"; /* as _grid.html */
+  var GALLERY_CLASS = "gallery justified list-unstyled"; /* as _grid.html */
   var queue = [];
   var running = 0;
   var finished = { ok: 0, failed: 0 };
@@ -134,7 +134,7 @@
       }
       var holder = document.createElement("template");
       holder.innerHTML = body.card.trim();
-      var first = gallery.querySelector(":scope > li");
+      var first = gallery.querySelector(":scope > li.gallery-item");
       gallery.insertBefore(holder.content, first);
       document.dispatchEvent(new CustomEvent("gallery:changed", { detail: { id: body.id } }));
     }).catch(function () { /* the upload worked; a reload shows the card */ });
