@@ -118,6 +118,16 @@ def test_the_gallery_is_a_justified_grid_by_month(tab, tmp_path):
     expect(item.locator(".filename")).to_be_visible()
     item.hover()
     expect(actions).to_have_css("opacity", "1")
+    # select mode: a click on a picture ticks it instead of opening the viewer
+    page.get_by_role("button", name="Select", exact=True).click()
+    expect(page.locator("#select-mode")).to_have_attribute("aria-pressed", "true")
+    item.locator("a.thumb-link").click()
+    expect(item.locator("input.select-image")).to_be_checked()
+    expect(page.locator("#viewer")).to_be_hidden()
+    item.locator("a.thumb-link").click()
+    expect(item.locator("input.select-image")).not_to_be_checked()
+    page.locator("#select-mode").click()
+    expect(page.locator("#select-mode")).to_have_attribute("aria-pressed", "false")
     page.set_viewport_size({"width": 390, "height": 844})
     tab.assert_fits(390)
     for row in page.evaluate(ROWS_JS):

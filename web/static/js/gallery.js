@@ -32,6 +32,27 @@
   var boxes = function () {
     return Array.prototype.slice.call(document.querySelectorAll('input.select-image[form="bulk-delete-form"]'));
   };
+  /* Select mode: every checkbox shows, and a click on a picture ticks it instead of
+     opening it (a listener in the capture phase, before the viewer's). */
+  var mode = document.getElementById("select-mode");
+  if (mode && boxes().length) {
+    mode.hidden = false;
+    mode.addEventListener("click", function () {
+      var on = !document.body.classList.contains("gallery-selecting");
+      document.body.classList.toggle("gallery-selecting", on);
+      mode.setAttribute("aria-pressed", on ? "true" : "false"); /* pressed: Bootstrap's active look */
+      mode.classList.toggle("active", on);
+    });
+    document.addEventListener("click", function (event) {
+      if (!document.body.classList.contains("gallery-selecting")) { return; }
+      var link = event.target.closest && event.target.closest(".gallery-item .thumb-link");
+      var box = link && link.closest(".gallery-item").querySelector("input.select-image");
+      if (!box) { return; }
+      event.preventDefault();
+      event.stopPropagation();
+      box.checked = !box.checked;
+    }, true);
+  }
   var selectAll = form.querySelector("[data-select-all]");
   if (selectAll && boxes().length) {
     selectAll.hidden = false;
