@@ -345,10 +345,12 @@ def _explanations(results: dict[str, Any], backends: list[str]) -> list[str]:
         preview = data.get("preview") or {}
         if preview and not preview.get("made_in_background"):
             first = _fmt(preview.get("on_request_p50_ms"), "ms")
+            after = all(x.get("stored_after_request") for x in preview.get("samples", []))
             out.append(
-                f"- {BACKEND_TITLES[backend]}: no preview appeared in the store within "
-                f"{preview.get('bound_s')} s of an upload (previews are made when first "
-                f"asked for); the first GET of /image/&lt;id&gt;/preview took {first}."
+                f"- {BACKEND_TITLES[backend]}: no `.previews/<id>.webp` appeared in the image's "
+                f"bucket within {preview.get('bound_s')} s of an upload; the first GET of "
+                f"/image/&lt;id&gt;/preview took {first}, and "
+                + ("then the preview was stored." if after else "no preview was stored after it.")
             )
         mem = data.get("memory") or {}
         if mem.get("peak_hwm_mb"):
