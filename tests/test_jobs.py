@@ -29,7 +29,9 @@ from tests.helpers import (
 )
 from web import jobs
 from web.admin import actions
-from web.extensions import db
+from web.extensions import db, storage
+from web.images import renditions
+from web.images.naming import preview_key_for
 from web.models import DONE, FAILED, QUEUED, RUNNING, TRASHED, Image, Job
 from web.operations import maintenance
 
@@ -279,3 +281,22 @@ def test_a_job_of_an_unknown_kind_fails_with_a_message(app, people):
         "This version does not know jobs of the kind 'old-kind'.",
         "boss",
     )
+
+
+def test_an_admin_makes_the_missing_previews_in_a_job(app, people):
+    ids = people["ids"]
+    with app.app_context():
+        renditions.wait(app)
+        store = storage.store
+        buckets = {i: db.session.get(Image, i).bucket for i in ids}
+        for image_id, bucket in buckets.items():
+            store.remove(bucket, preview_key_for(image_id))
+    response = people["admin"].post("/admin/jobs/renditions", data={"which": "missing"})
+    assert response.location.endswith("/admin/jobs")
+    message = "The previews and thumbnails are being made in the background."
+    assert message in flashes(people["admin"].get("/admin/jobs"))
+    jobs.wait(app)
+    made = "Made the renditions of 2 of 2 image(s)."
+    assert job_rows(app) == [("renditions", DONE, 2, 2, made, "boss")]
+    with app.app_context():
+        assert all(store.exists(b, preview_key_for(i)) for i, b in buckets.items())

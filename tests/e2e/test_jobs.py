@@ -62,3 +62,11 @@ def test_a_bulk_delete_and_a_reset_run_as_jobs_their_pages_follow(open_tab, jobs
     expect(reset).to_have_attribute("data-state", "done", timeout=JOB_TIMEOUT)
     expect(reset.locator(".job-message")).to_contain_text("Reset done: removed 1 user(s)")
     admin_tab.assert_fits()
+
+    # The Jobs tab starts the making of missing previews (none are left after the reset).
+    with admin_tab.navigation(admin_tab.url("/admin/jobs")):
+        admin.get_by_role("button", name="Make missing previews").click()
+    previews = admin.locator("#jobs .job").first
+    expect(previews).to_contain_text("Previews and thumbnails made again")
+    expect(previews).to_have_attribute("data-state", "done", timeout=JOB_TIMEOUT)
+    expect(previews.locator(".job-message")).to_have_text("Made the renditions of 0 of 0 image(s).")

@@ -32,7 +32,7 @@ from ..accounts import invitations, passwords, roles, tokens, two_factor
 from ..accounts.registration import get_user
 from ..albums import albums
 from ..i18n import N_
-from ..images import quotas, trash
+from ..images import quotas, regenerate, trash
 from ..images.access import get_image
 from ..images.removal import delete_image as remove_image
 from ..integers import parse_id
@@ -203,6 +203,15 @@ def jobs_page() -> str:
     return render_template(
         "admin/jobs.html", jobs=jobs.recent(), threshold=current_app.config["JOB_THRESHOLD"]
     )
+
+
+@bp.route("/jobs/renditions", methods=["POST"])
+@admin_required
+def regenerate_renditions() -> Response:
+    """Make the missing previews and thumbnails (``which=all``: every one) in a job."""
+    regenerate.start(current_user, everything=request.form.get("which") == "all")
+    flash("The previews and thumbnails are being made in the background.", "info")
+    return _to_jobs()
 
 
 # change -> (service, message when done, message when there was nothing to change)
