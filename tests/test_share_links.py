@@ -23,12 +23,14 @@ from tests.helpers import (
 )
 from web.albums import links
 from web.extensions import db
+from web.images import renditions
 from web.images import upload as uploading
 from web.models import ShareLink, User
 
 limited = settings("limited", RATELIMIT_ENABLED=True)
 with_csrf = settings("with_csrf", WTF_CSRF_ENABLED=True)
 keep_gps = settings("keep_gps", KEEP_GPS=True)
+previews = settings("previews", RENDITION_WORKERS=1)  # the tests' default makes none
 
 TOKEN_PATH = re.compile(r'id="new-link" value="http://localhost(/s/([A-Za-z0-9_-]+))"')
 
@@ -239,6 +241,71 @@ def test_gps_is_removed_from_originals_served_by_link(keep_gps, app, visibility)
     assert served.status_code == 200
     assert not has_gps(served.data)
     assert int(served.headers["Content-Length"]) == len(served.data)
+
+
+# --- the renditions a link's pages show: the thumbnail and the preview alike ------------
+
+
+@pytest.mark.parametrize("part", ["thumb", "preview"])
+def test_a_links_renditions_follow_the_links_rules(app, monkeypatch, part):
+    start = dt.datetime(2030, 1, 1, 12, 0, tzinfo=dt.UTC)
+    monkeypatch.setattr(links, "utcnow", lambda: start)
+    owner, image_id = owner_with_image(app)
+    path, ending = share(owner, image_id), share(owner, image_id, expires="1h")
+    visitor = app.test_client()
+    assert visitor.get(f"{path}/{part}").status_code == 404  # the page not opened yet
+    for opened in (path, ending):
+        assert visitor.get(opened).status_code == 200
+    served = visitor.get(f"{path}/{part}")
+    assert served.status_code == 200 and served.mimetype == "image/webp"
+    assert served.headers["Cache-Control"] == "private, no-cache"
+    assert served.headers["X-Robots-Tag"] == "noindex, nofollow"
+    assert served.headers["Referrer-Policy"] == "no-referrer"
+    assert app.test_client().get(f"{path}/{part}").status_code == 404  # another browser
+    assert visitor.get(f"{path}/i/{image_id}/{part}").status_code == 404  # not an album
+
+    monkeypatch.setattr(links, "utcnow", lambda: start + dt.timedelta(hours=1))
+    assert visitor.get(f"{ending}/{part}").status_code == 410
+    with app.app_context():
+        link_id = db.session.scalar(select(func.min(ShareLink.id)))
+    assert owner.post(f"/shared-links/{link_id}/revoke").status_code == 200
+    assert visitor.get(f"{path}/{part}").status_code == 404
+
+    _owner, _album_id, (first, _second, outside), album = shared_album(app)
+    assert visitor.get(f"{album}/i/{first}/{part}").status_code == 404  # not opened
+    assert visitor.get(album).status_code == 200
+    assert visitor.get(f"{album}/i/{first}/{part}").status_code == 200
+    assert visitor.get(f"{album}/i/{outside}/{part}").status_code == 404
+    assert visitor.get(f"{album}/{part}").status_code == 404  # an album has no single image
+
+
+@pytest.mark.parametrize("allow_download", ["yes", ""])
+def test_a_shared_page_shows_the_preview_and_the_original_only_when_allowed(app, allow_download):
+    owner, image_id = owner_with_image(app)
+    path = share(owner, image_id, allow_download=allow_download)
+    html = app.test_client().get(path).get_data(as_text=True)
+    [tag] = re.findall(r'<img class="img-fluid preview"[^>]*>', html)
+    assert f'src="{path}/preview"' in tag
+    assert f"{path}/thumb 64w, {path}/preview 64w" in tag
+    assert f"{path}/file" not in tag
+    assert (f'id="shared-original" href="{path}/file"' in html) == bool(allow_download)
+    assert (f'href="{path}/file?download=1"' in html) == bool(allow_download)
+
+
+def test_a_preview_served_by_link_has_no_gps(previews, keep_gps, app):
+    owner, image_id = owner_with_image(app, "private", gps_jpeg(), "gps.jpg")
+    path = share(owner, image_id, allow_download="")
+    visitor = app.test_client()
+    assert visitor.get(path).status_code == 200
+    standing_in = visitor.get(f"{path}/preview")  # the thumbnail, if the preview is not made
+    assert renditions.wait(app)
+    served = visitor.get(f"{path}/preview")
+    assert served.headers["ETag"].endswith('-p"')  # the preview itself
+    for data in (standing_in.data, served.data):
+        with PILImage.open(io.BytesIO(data)) as im:
+            assert im.format == "WEBP"
+            assert not im.getexif() and "exif" not in im.info and "xmp" not in im.info
+    assert has_gps(owner.get(f"/image/{image_id}/file").data)  # the owner's original keeps it
 
 
 # --- making links: bad input changes nothing --------------------------------------------

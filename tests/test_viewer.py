@@ -118,12 +118,13 @@ def test_a_shared_album_gives_the_viewer_what_its_image_pages_show(app, allow_do
     (link,) = _thumb_links(visitor, path)
     assert link["href"] == f"{path}/i/{number}"
     data = _without_size_and_dates(_viewer_data(link))
-    thumb, file = f"{path}/i/{number}/thumb", f"{path}/i/{number}/file"
-    if allow_download:  # the original, as the shared image's page shows it
-        shown = {"src": file, "srcset": f"{thumb} 64w, {file} 64w", "original": file}
-        shown["download"] = f"{file}?download=1"
-    else:  # the thumbnail only, and no way to the original
-        shown = {"src": thumb}
+    base = f"{path}/i/{number}"
+    preview, file = f"{base}/preview", f"{base}/file"
+    # The preview, as the shared image's page shows it; the original only behind View
+    # original and Download, and only where the link allows downloading it.
+    shown = {"src": preview, "srcset": f"{base}/thumb 64w, {preview} 64w"}
+    if allow_download:
+        shown.update(original=file, download=f"{file}?download=1")
     assert data == {
         **shown,
         "width": "64",
@@ -132,5 +133,5 @@ def test_a_shared_album_gives_the_viewer_what_its_image_pages_show(app, allow_do
         "size": "",
         "dimensions": "64 × 48 px",
     }  # no owner, no visibility: the shared page shows neither
-    for url in (data["src"], *([data["original"]] if allow_download else [])):
-        assert visitor.get(url).status_code == 200
+    assert visitor.get(preview).status_code == 200
+    assert visitor.get(file).status_code == (200 if allow_download else 403)

@@ -73,6 +73,7 @@ def test_share_an_image_by_link_then_revoke_it(tab, open_tab, server, tmp_path):
     with visitor.navigation(link):
         visitor.page.get_by_role("button", name="Open").click()
     expect(visitor.page.locator("h1")).to_have_text(name)
+    expect(visitor.page.locator("#shared-image img")).to_have_attribute("src", f"{path}/preview")
     expect(visitor.page.locator("#shared-image img")).to_have_js_property("complete", True)
     expect(visitor.page.get_by_role("link", name="My Files")).to_have_count(0)
     visitor.assert_fits(390)

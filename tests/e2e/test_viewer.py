@@ -224,7 +224,8 @@ def test_an_album_and_its_shared_link_open_the_viewer(tab, open_tab, server, tmp
     expect(visitor.page).to_have_url(visitor.url(first))
     visitor.check()
     picture = visitor.page.locator("#viewer-image")
-    expect(picture).to_have_attribute("src", f"{first}/file")  # downloads allowed: the original
+    expect(picture).to_have_attribute("src", f"{first}/preview")  # never the original
+    expect(visitor.page.locator("#viewer-original")).to_have_attribute("href", f"{first}/file")
     expect(picture).to_have_js_property("complete", True)
     expect(visitor.page.locator('[data-viewer-field="owner"]')).to_be_hidden()
     visitor.page.keyboard.press("Escape")

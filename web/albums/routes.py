@@ -195,7 +195,9 @@ def _shared_image(link: ShareLink, token: str, image: Image | None, image_id: in
         image=image,
         token=token,
         in_album=image_id is not None,
+        preview_size=serving.preview_size(image) if image.is_image else None,
         thumb_url=url_for("sharing.shared_thumb", token=token, image_id=image_id),
+        preview_url=url_for("sharing.shared_preview", token=token, image_id=image_id),
         file_url=url_for("sharing.shared_file", token=token, image_id=image_id),
     )
 
@@ -222,6 +224,14 @@ def shared_file(token: str, image_id: int | None = None) -> Response:
 def shared_thumb(token: str, image_id: int | None = None) -> Response:
     image = _image_of(_opened(token), image_id)
     return serving.image_response(image, True, request.if_none_match, False, shared=True)
+
+
+@bp.route("/s/<token>/preview", methods=["GET"])
+@bp.route("/s/<token>/i/<int:image_id>/preview", methods=["GET"])
+def shared_preview(token: str, image_id: int | None = None) -> Response:
+    """The rendition the shared page shows: re-encoded, so it carries no GPS position."""
+    image = _image_of(_opened(token), image_id)
+    return serving.preview_response(image, request.if_none_match, shared=True)
 
 
 def _opened(token: str) -> ShareLink:

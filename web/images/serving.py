@@ -222,15 +222,17 @@ def _not_modified(headers: dict[str, str], etag: str) -> Response:
     return response
 
 
-def preview_response(image: Image, if_none_match: ETags) -> Response:
+def preview_response(image: Image, if_none_match: ETags, shared: bool = False) -> Response:
     """The image's preview, the rendition its page shows: a WebP of at most PREVIEW_SIZE
     px, made in the background after the upload (renditions.py). Until it exists the
     thumbnail stands in, under the thumbnail's ETag and never kept without asking again,
-    and the preview is queued (a request never decodes an original)."""
+    and the preview is queued (a request never decodes an original). Both are re-encoded
+    without metadata, so one served through a share link (``shared``: never kept by any
+    cache) carries no GPS position."""
     if not image.thumb_key:
         raise NotFound(NO_SUCH_IMAGE)
     etag = f"{image.sha256[:32]}-p"
-    headers = _headers(image)
+    headers = _headers(image, shared)
     if if_none_match.contains(etag):
         return _not_modified(headers, etag)
     with backend_failures(STORE_DOWN):
