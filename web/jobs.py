@@ -24,11 +24,13 @@ from typing import Any
 
 import redis
 from flask import Flask, current_app, has_app_context
+from flask_babel import force_locale, gettext
 from rq import Queue, SimpleWorker
 from sqlalchemy import select, update
 
 from .config import REDIS_TIMEOUT
 from .extensions import db
+from .i18n import language
 from .models import DONE, FAILED, QUEUED, RUNNING, Job, User, utcnow
 from .rules import RuleError
 
@@ -38,6 +40,9 @@ STALE_AFTER = dt.timedelta(minutes=5)  # no heartbeat for this long: the runner 
 BEAT_EVERY = 1.0  # seconds between two progress writes
 RQ_TIMEOUT = 24 * 3600  # what RQ allows one job (its default, 3 minutes, is too short)
 LISTED = 50  # jobs on the admin's list
+# The language of whoever started a job, kept with its arguments: its result message is
+# written in that language (and stays in it).
+LANGUAGE = "_language"
 
 Task = Callable[..., str]
 
@@ -52,7 +57,8 @@ TASKS: dict[str, Registered] = {}
 
 
 def task(kind: str, label: str) -> Callable[[Task], Task]:
-    """Register ``fn(progress, actor, **arguments) -> message`` as the task ``kind``."""
+    """Register ``fn(progress, actor, **arguments) -> message`` as the task ``kind``;
+    ``label`` is marked with ``N_`` and translated where it is shown."""
 
     def register(fn: Task) -> Task:
         TASKS[kind] = Registered(label, fn)
@@ -63,7 +69,7 @@ def task(kind: str, label: str) -> Callable[[Task], Task]:
 
 def label(kind: str) -> str:
     registered = TASKS.get(kind)
-    return registered.label if registered else kind
+    return gettext(registered.label) if registered else kind
 
 
 def is_big(count: int) -> bool:
@@ -80,7 +86,7 @@ def submit(kind: str, actor: User, **arguments: Any) -> Job:
         raise KeyError(kind)
     job = Job(
         kind=kind,
-        arguments=json.dumps(arguments),
+        arguments=json.dumps({**arguments, LANGUAGE: language()}),
         started_by_id=actor.id,
         started_by=actor.username,
         state=QUEUED,
@@ -165,19 +171,37 @@ def run(job_id: int) -> None:
     registered = TASKS.get(job.kind)
     actor = db.session.get(User, job.started_by_id) if job.started_by_id else None
     progress = Progress(job_id, job.done, job.total, resumed=job.attempts > 1)
+    arguments = json.loads(job.arguments)
+    with force_locale(arguments.pop(LANGUAGE, None) or "en"):
+        _run_task(job, registered, actor, progress, arguments)
+
+
+def _run_task(
+    job: Job,
+    registered: Registered | None,
+    actor: User | None,
+    progress: Progress,
+    arguments: dict[str, Any],
+) -> None:
+    """Run a claimed job's task and write down how it ended."""
     try:
         if registered is None:
-            raise RuleError(f"This version does not know jobs of the kind {job.kind!r}.")
+            raise RuleError(
+                gettext("This version does not know jobs of the kind %(kind)r.", kind=job.kind)
+            )
         if actor is None:
-            raise RuleError(f"{job.started_by}, who started this job, no longer exists.")
-        message = registered.run(progress, actor, **json.loads(job.arguments))
+            raise RuleError(
+                gettext("%(name)s, who started this job, no longer exists.", name=job.started_by)
+            )
+        message = registered.run(progress, actor, **arguments)
     except RuleError as exc:
         db.session.rollback()
         _end(progress, FAILED, str(exc))
     except Exception as exc:  # a job's failure is written down for the admin, not lost
         db.session.rollback()
-        log.exception("job %s (%s) failed", job_id, job.kind)
-        _end(progress, FAILED, f"Stopped by an unexpected error ({type(exc).__name__}).")
+        log.exception("job %s (%s) failed", job.id, job.kind)
+        error = type(exc).__name__
+        _end(progress, FAILED, gettext("Stopped by an unexpected error (%(error)s).", error=error))
     else:
         _end(progress, DONE, message)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from flask_babel import gettext
 from sqlalchemy import func, select
 
 from .. import jobs
@@ -22,6 +23,7 @@ from ..accounts.registration import find_user, register
 from ..accounts.roles import promote
 from ..audit import CREATE_ADMIN, RESET, record
 from ..extensions import db
+from ..i18n import N_
 from ..images import trash
 from ..images.removal import delete_image
 from ..models import ACTIVE, READY, TRASHED, Image, Job, User
@@ -29,7 +31,7 @@ from ..rules import BUSY, NameTaken, RuleError, backend_failures
 
 RESET_WORD = "RESET"
 RESET_JOB, DELETE_USER_JOB = "reset", "delete-user"
-LEFT_FOR_FSCK = (
+LEFT_FOR_FSCK = N_(
     "The account {} is closed, but not all of its files could be removed yet; "
     "fsck finishes the removal."
 )
@@ -42,29 +44,29 @@ def delete_user(actor: User, user: User) -> bool | Job:
     job when the user has more images than JOB_THRESHOLD (the account is closed already).
     """
     if user.id == actor.id:
-        raise RuleError("Delete your own account from the Account page.")
-    removal.close(
-        user,
-        f"{user.username} is the last admin and cannot be deleted. Promote someone first.",
-        actor,
+        raise RuleError(gettext("Delete your own account from the Account page."))
+    last_admin = gettext(
+        "%(name)s is the last admin and cannot be deleted. Promote someone first.",
+        name=user.username,
     )
+    removal.close(user, last_admin, actor)
     images = db.session.scalar(select(func.count(Image.id)).where(Image.owner_id == user.id))
     if jobs.is_big(images or 0):
         return jobs.submit(DELETE_USER_JOB, actor, user_id=user.id)
     return removal.finish(user)
 
 
-@jobs.task(DELETE_USER_JOB, "Removal of a user")
+@jobs.task(DELETE_USER_JOB, N_("Removal of a user"))
 def _delete_user_job(progress: jobs.Progress, actor: User, user_id: int) -> str:
     user = db.session.get(User, user_id)
     if user is None:
-        return "The user was removed."
+        return gettext("The user was removed.")
     name = user.username
     left = db.session.scalar(select(func.count(Image.id)).where(Image.owner_id == user.id))
     progress.expect(left or 0)
     if not removal.finish(user, progress.advance):
-        raise RuleError(LEFT_FOR_FSCK.format(name))
-    return f"Deleted user {name} with their images and comments."
+        raise RuleError(gettext(LEFT_FOR_FSCK).format(name))
+    return gettext("Deleted user %(name)s with their images and comments.", name=name)
 
 
 @dataclass
@@ -76,14 +78,18 @@ class ResetResult:
     def summary(self) -> list[str]:
         """What the admin is told: the outcome, then what is not finished yet."""
         lines = [
-            f"Reset done: removed {self.users_removed} user(s) and "
-            f"{self.images_deleted} image(s). The admin accounts are kept."
+            gettext(
+                "Reset done: removed %(users)s user(s) and %(images)s image(s). "
+                "The admin accounts are kept.",
+                users=self.users_removed,
+                images=self.images_deleted,
+            )
         ]
         if self.left_for_fsck:
+            left = ", ".join(self.left_for_fsck[:20])
+            left += " …" if len(self.left_for_fsck) > 20 else ""
             lines.append(
-                "Not finished yet (fsck completes it, or reset again): "
-                + ", ".join(self.left_for_fsck[:20])
-                + (" …" if len(self.left_for_fsck) > 20 else "")
+                gettext("Not finished yet (fsck completes it, or reset again): %(left)s", left=left)
             )
         return lines
 
@@ -97,7 +103,12 @@ def reset(actor: User, confirmation: str) -> ResetResult | Job:
     are more users and images than JOB_THRESHOLD, a job does it and is returned.
     """
     if (confirmation or "").strip() != RESET_WORD:
-        raise RuleError(f"Type {RESET_WORD} in capital letters to confirm. Nothing was changed.")
+        raise RuleError(
+            gettext(
+                "Type %(word)s in capital letters to confirm. Nothing was changed.",
+                word=RESET_WORD,
+            )
+        )
     users = db.session.scalar(select(func.count(User.id)).where(User.is_admin.is_(False))) or 0
     images = db.session.scalar(select(func.count(Image.id)).where(Image.state == READY)) or 0
     with backend_failures(BUSY):
@@ -108,7 +119,7 @@ def reset(actor: User, confirmation: str) -> ResetResult | Job:
     return _reset(actor)
 
 
-@jobs.task(RESET_JOB, "Reset of the repository")
+@jobs.task(RESET_JOB, N_("Reset of the repository"))
 def _reset_job(progress: jobs.Progress, actor: User) -> str:
     return " ".join(_reset(actor, progress).summary())
 
@@ -124,7 +135,7 @@ def _reset(actor: User, progress: jobs.Progress | None = None) -> ResetResult:
         if removal.finish(user, advance):
             result.users_removed += 1
         else:
-            result.left_for_fsck.append(f"user {user.username}")
+            result.left_for_fsck.append(gettext("user %(name)s", name=user.username))
         if advance:
             advance()
     _delete_all_images(actor, result, advance)
@@ -145,7 +156,7 @@ def _delete_all_images(
         try:
             delete_image(actor, image, audit=False)  # the reset is audited once
         except RuleError:
-            result.left_for_fsck.append(f"image {image.filename}")
+            result.left_for_fsck.append(gettext("image %(name)s", name=image.filename))
         else:
             result.images_deleted += 1
         if advance:
@@ -155,7 +166,7 @@ def _delete_all_images(
             if trash.purge(image):
                 result.images_deleted += 1
         except RuleError:
-            result.left_for_fsck.append(f"image {image.filename} in the trash")
+            result.left_for_fsck.append(gettext("image %(name)s in the trash", name=image.filename))
         if advance:
             advance()
 

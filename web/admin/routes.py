@@ -178,8 +178,10 @@ def delete_user(user_id: int) -> Response:
     outcome = actions.delete_user(current_user, person)
     if isinstance(outcome, Job):
         flash(
-            f"The account {person.username} is closed; its images are being deleted in the "
-            "background.",
+            gettext(
+                "The account %(name)s is closed; its images are being deleted in the background.",
+                name=person.username,
+            ),
             "info",
         )
         return _to_jobs()
@@ -189,7 +191,7 @@ def delete_user(user_id: int) -> Response:
             "success",
         )
     else:
-        flash(actions.LEFT_FOR_FSCK.format(person.username), "warning")
+        flash(gettext(actions.LEFT_FOR_FSCK).format(person.username), "warning")
     return _back_to_users()
 
 
@@ -210,7 +212,7 @@ def jobs_page() -> str:
 def regenerate_renditions() -> Response:
     """Make the missing previews and thumbnails (``which=all``: every one) in a job."""
     regenerate.start(current_user, everything=request.form.get("which") == "all")
-    flash("The previews and thumbnails are being made in the background.", "info")
+    flash(gettext("The previews and thumbnails are being made in the background."), "info")
     return _to_jobs()
 
 
@@ -306,7 +308,7 @@ def reset() -> tuple[str, int] | Response:
         page = render_template("admin/reset.html", word=actions.RESET_WORD, error=str(exc))
         return page, exc.status
     if isinstance(result, Job):
-        flash("The reset runs in the background; its progress is shown below.", "info")
+        flash(gettext("The reset runs in the background; its progress is shown below."), "info")
         return _to_jobs()
     done, *unfinished = result.summary()
     flash(done, "success")

@@ -5,9 +5,11 @@ chunk it wrote down."""
 
 from __future__ import annotations
 
+from flask_babel import ngettext
+
 from .. import jobs
+from ..i18n import N_
 from ..models import Job, User
-from ..words import counted
 from . import trash
 from .removal import BulkResult, delete_many
 
@@ -25,13 +27,15 @@ def delete_selected(viewer: User, image_ids: list[int]) -> BulkResult | Job:
 
 def outcome(result: BulkResult) -> str:
     """How many images went, and where."""
-    images = counted(len(result.deleted), "image")
+    count = len(result.deleted)
     if trash.trash_days():
-        return f"Moved {images} to the trash."
-    return f"Deleted {images}."
+        return ngettext(
+            "Moved %(num)d image to the trash.", "Moved %(num)d images to the trash.", count
+        )
+    return ngettext("Deleted %(num)d image.", "Deleted %(num)d images.", count)
 
 
-@jobs.task(BULK_DELETE_JOB, "Delete of selected images")
+@jobs.task(BULK_DELETE_JOB, N_("Delete of selected images"))
 def _bulk_delete_job(progress: jobs.Progress, viewer: User, image_ids: list[int]) -> str:
     left = image_ids[progress.done :]
     progress.expect(len(left))
@@ -46,5 +50,10 @@ def _bulk_delete_job(progress: jobs.Progress, viewer: User, image_ids: list[int]
     if result.failed:
         names = ", ".join(name for name, _ in result.failed[:20])
         more = " …" if len(result.failed) > 20 else ""
-        message += f" {counted(len(result.failed), 'image')} could not be deleted: {names}{more}"
+        message += " " + ngettext(
+            "%(num)d image could not be deleted: %(names)s",
+            "%(num)d images could not be deleted: %(names)s",
+            len(result.failed),
+            names=names + more,
+        )
     return message

@@ -5,7 +5,10 @@ after the images it already did)."""
 
 from __future__ import annotations
 
+from flask_babel import gettext
+
 from .. import jobs
+from ..i18n import N_
 from ..models import Job, User
 from . import renditions
 
@@ -16,7 +19,7 @@ def start(actor: User, everything: bool = False) -> Job:
     return jobs.submit(RENDITIONS_JOB, actor, everything=everything)
 
 
-@jobs.task(RENDITIONS_JOB, "Previews and thumbnails made again")
+@jobs.task(RENDITIONS_JOB, N_("Previews and thumbnails made again"))
 def _renditions_job(progress: jobs.Progress, actor: User, everything: bool) -> str:
     items = renditions.images_needing(everything)
     if everything:
@@ -27,8 +30,12 @@ def _renditions_job(progress: jobs.Progress, actor: User, everything: bool) -> s
         if problem:
             problems.append(problem)
         progress.advance()
-    message = f"Made the renditions of {len(items) - len(problems)} of {len(items)} image(s)."
+    message = gettext(
+        "Made the renditions of %(made)s of %(total)s image(s).",
+        made=len(items) - len(problems),
+        total=len(items),
+    )
     if problems:
         more = " …" if len(problems) > 20 else ""
-        message += " Failed: " + ", ".join(problems[:20]) + more
+        message += " " + gettext("Failed: %(names)s", names=", ".join(problems[:20]) + more)
     return message
