@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from tests.helpers import last_image_id, say, signed_in_admin, upload, user_id
-from web import i18n
+from web import i18n, jobs
 
 GERMAN = {"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"}
 
@@ -168,3 +168,34 @@ def test_form_errors_come_from_the_catalogue_and_wtforms(app, client):
         "/login", data={"username": "nobody", "password": "x"}, headers=GERMAN
     ).get_data(as_text=True)
     assert "Benutzername oder Passwort ist falsch." in html
+
+
+def test_a_job_speaks_the_language_of_whoever_started_it(app):
+    """The Jobs tab, its flash and a job's name are German for a German admin; the result
+    message is written in the starter's language and stays in it."""
+    admin = signed_in_admin(app)
+    choose(admin, "de")
+    response = admin.post("/admin/jobs/renditions", data={"which": "missing"})
+    assert response.status_code in (302, 303)
+    jobs.wait(app)
+    html = admin.get("/admin/jobs").get_data(as_text=True)
+    assert "Die Vorschauen und Miniaturbilder werden im Hintergrund erstellt." in html
+    assert "Hintergrundaufträge" in html and "Fehlende Vorschauen erstellen" in html
+    assert "Vorschauen und Miniaturbilder neu erstellt" in html and "Auftrag " in html
+    assert "Vorschauen und Miniaturbilder für 0 von 0 Bild(ern) erstellt." in html
+    choose(admin, "en")
+    html = admin.get("/admin/jobs").get_data(as_text=True)
+    assert "Background jobs" in html and "Previews and thumbnails made again" in html
+    assert "Vorschauen und Miniaturbilder für 0 von 0 Bild(ern) erstellt." in html
+
+
+def test_a_refused_upload_says_why_in_german(app, auth, client):
+    auth.signup("alice")
+    choose(client, "de")
+    for data, german in [
+        (b"hello, this is text\n" * 5, "Diese Datei ist kein zulässiges Bild (JPEG, PNG"),
+        (b"", "Die Datei ist leer."),
+    ]:
+        html = upload(client, "text.png", data).get_data(as_text=True)
+        assert german in html, german
+        assert "not an accepted image" not in html and "The file is empty" not in html

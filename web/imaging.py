@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from PIL import Image, ImageFile, UnidentifiedImageError
 
 from . import metadata
+from .i18n import N_
 
 try:  # HEIC/HEIF support comes from the pillow-heif plugin
     import pillow_heif
@@ -70,7 +71,7 @@ ACCEPTED_LABEL = "JPEG, PNG, GIF, WebP, BMP, TIFF, AVIF" + (", HEIC" if HEIF els
 # how the document begins. No byte search elsewhere in a file: compressed image data is
 # close to random, so markup-like bytes turn up in real photos by chance. An image whose
 # bytes also read as a page (a polyglot) is made harmless by how it is served instead.
-SVG_MESSAGE = "SVG images are not accepted: they can carry scripts."
+SVG_MESSAGE = N_("SVG images are not accepted: they can carry scripts.")
 SVG_HEAD_BYTES = 4096  # an SVG's first element comes after at most this much prologue
 _XML_PROLOG = re.compile(
     r"(?:\s+|<\?xml[^>]*>|<!--.*?-->|<!doctype[^>\[]*(?:\[[^\]]*\]\s*)?>)*", re.S | re.I
@@ -87,7 +88,14 @@ TAG_ORIENTATION = 0x0112
 
 
 class InvalidImage(ValueError):
-    """The upload is not an image this product accepts; the message says why."""
+    """The upload is not an image this product accepts; the message says why.
+
+    ``str(exc)`` is the English sentence; ``message`` (marked ``N_``) and ``params`` let
+    a page show it in its own language."""
+
+    def __init__(self, message: str, **params: object):
+        super().__init__(message % params if params else message)
+        self.message, self.params = message, params
 
 
 @dataclass(frozen=True)
@@ -141,15 +149,26 @@ def probe(
                 width, height = im.size
                 if width * height > max_pixels:
                     raise InvalidImage(
-                        f"The image is too large: {width}×{height} pixels "
-                        f"(the limit is {max_pixels // 1_000_000} megapixels)."
+                        N_(
+                            "The image is too large: %(width)s×%(height)s pixels "
+                            "(the limit is %(limit)s megapixels)."
+                        ),
+                        width=width,
+                        height=height,
+                        limit=max_pixels // 1_000_000,
                     )
                 frames = int(getattr(im, "n_frames", 1) or 1)
                 if frames > 1 and max_total_pixels and frames * width * height > max_total_pixels:
                     raise InvalidImage(
-                        f"The animation is too large: {frames} frames of {width}×{height} "
-                        f"pixels (the limit is {max_total_pixels // 1_000_000} megapixels "
-                        "across all frames)."
+                        N_(
+                            "The animation is too large: %(frames)s frames of "
+                            "%(width)s×%(height)s pixels (the limit is %(limit)s megapixels "
+                            "across all frames)."
+                        ),
+                        frames=frames,
+                        width=width,
+                        height=height,
+                        limit=max_total_pixels // 1_000_000,
                     )
                 fmt = FORMAT_NAMES.get(im.format or "", im.format or "")
                 animated = bool(getattr(im, "is_animated", False))
@@ -165,11 +184,15 @@ def probe(
     except InvalidImage:
         raise
     except Image.DecompressionBombError:
-        raise InvalidImage("The image is too large to process safely.") from None
+        raise InvalidImage(N_("The image is too large to process safely.")) from None
     except UnidentifiedImageError:
-        raise InvalidImage(f"This file is not an accepted image ({ACCEPTED_LABEL}).") from None
+        raise InvalidImage(
+            N_("This file is not an accepted image (%(formats)s)."), formats=ACCEPTED_LABEL
+        ) from None
     except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
-        raise InvalidImage(f"The image is damaged or incomplete ({_short(exc)}).") from None
+        raise InvalidImage(
+            N_("The image is damaged or incomplete (%(reason)s)."), reason=_short(exc)
+        ) from None
     if fmt == "PNG":
         _refuse_png_trailer(path)
     if gps is None and xmp:
@@ -217,7 +240,7 @@ def _refuse_png_trailer(path: str) -> None:
     with open(path, "rb") as handle:
         handle.seek(max(0, size - 12))
         if handle.read(12)[4:8] != b"IEND":
-            raise InvalidImage("The PNG file carries extra data after its end.")
+            raise InvalidImage(N_("The PNG file carries extra data after its end."))
 
 
 def exif_summary(exif: Image.Exif) -> tuple[str | None, str | None, str | None]:
@@ -342,8 +365,11 @@ def strip_gps(path: str, out_path: str) -> bool:
         edited = metadata.edit_container(data)
     except metadata.MetadataError as exc:
         raise InvalidImage(
-            f"The image's metadata is damaged, so its GPS position cannot be removed "
-            f"({_short(exc)})."
+            N_(
+                "The image's metadata is damaged, so its GPS position cannot be removed "
+                "(%(reason)s)."
+            ),
+            reason=_short(exc),
         ) from None
     if edited is None:
         return _save_without_gps(path, out_path)

@@ -37,12 +37,14 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import imaging, scratch
 from ..extensions import db, storage
+from ..i18n import N_
 from ..models import PENDING, PUBLIC, READY, VISIBLE_STATES, Image, User, scope_for, utcnow
 from ..rules import TRY_AGAIN, RuleError, Unavailable, claiming_name
 from ..storage import OutcomeUnknown, StorageError, sha256_file
@@ -108,7 +110,7 @@ def _prepare(stream: BinaryIO, workdir: str, visibility: str) -> _Prepared:
         shutil.copyfileobj(stream, out, 1 << 20)
     size = os.path.getsize(original)
     if size == 0:
-        raise RuleError("The file is empty.")
+        raise RuleError(N_("The file is empty."))
     config = current_app.config
     thumb = os.path.join(workdir, "thumb.webp")
     with decode_slot():
@@ -118,7 +120,7 @@ def _prepare(stream: BinaryIO, workdir: str, visibility: str) -> _Prepared:
             )
         except imaging.InvalidImage as exc:
             if not config["ALLOW_ANY_FILE"]:
-                raise RuleError(str(exc)) from None
+                raise _refused(exc) from None
             info = imaging.OTHER_FILE  # stored as a download, never shown inline
         prepared = _Prepared(workdir, original, info, "", size)
         if info is imaging.OTHER_FILE:
@@ -131,7 +133,7 @@ def _prepare(stream: BinaryIO, workdir: str, visibility: str) -> _Prepared:
                     prepared.original = stripped
                     prepared.size = os.path.getsize(stripped)
             except imaging.InvalidImage as exc:
-                raise RuleError(str(exc)) from None
+                raise _refused(exc) from None
     prepared.has_gps = bool(info.gps)
     prepared.thumb_size = info.thumb_size
     prepared.thumb = thumb
@@ -250,12 +252,19 @@ def _put_both(store, image: Image, prepared: _Prepared, thumb_key: str | None) -
         raise next((f for f in failures if isinstance(f, OutcomeUnknown)), failures[0])
 
 
+def _refused(exc: imaging.InvalidImage) -> RuleError:
+    """Why the file is refused, in the request's language."""
+    return RuleError(gettext(exc.message, **exc.params))
+
+
 def outcome_unknown_message(filename: str) -> str:
     minutes = current_app.config["PENDING_GRACE_MINUTES"] + 1
-    return (
-        f"The image store did not confirm that {filename} was stored. It is not shown; "
-        f"its name stays reserved while this is checked, at most {minutes} minutes. "
-        "Please try again then."
+    return gettext(
+        "The image store did not confirm that %(name)s was stored. It is not shown; "
+        "its name stays reserved while this is checked, at most %(minutes)s minutes. "
+        "Please try again then.",
+        name=filename,
+        minutes=minutes,
     )
 
 
