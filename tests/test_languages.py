@@ -4,11 +4,16 @@ chose it; dates and sizes written as the language writes them."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pytest
+from sqlalchemy import select
 
-from tests.helpers import last_image_id, say, signed_in_admin, upload, user_id
+from tests.helpers import last_image_id, make_user, say, signed_in_admin, upload, user_id
 from web import i18n, jobs
+from web.accounts import tokens
+from web.extensions import db
+from web.models import User
 
 GERMAN = {"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"}
 
@@ -199,3 +204,19 @@ def test_a_refused_upload_says_why_in_german(app, auth, client):
         html = upload(client, "text.png", data).get_data(as_text=True)
         assert german in html, german
         assert "not an accepted image" not in html and "The file is empty" not in html
+
+
+def test_the_api_answers_in_english_whatever_the_browser_asks(app, client):
+    make_user(app, "alice")
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == "alice"))
+        secret = tokens.create(user, "test", "read-write").secret
+    response = client.post(
+        "/api/v1/images",
+        data={"file": [(io.BytesIO(b"text\n" * 20), "t.png")], "visibility": "public"},
+        headers={"Authorization": f"Bearer {secret}", **GERMAN},
+        content_type="multipart/form-data",
+    )
+    body = response.get_data(as_text=True)
+    assert response.status_code == 400 and "This file is not an accepted image" in body
+    assert "zulässiges Bild" not in body

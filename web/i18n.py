@@ -75,9 +75,10 @@ def chosen_language() -> str | None:
 
 
 def select_language() -> str:
-    """The language of this request: the person's choice, else the browser's, else English."""
-    if not has_request_context():
-        return DEFAULT
+    """The language of this request: the person's choice, else the browser's, else English
+    (always English for the API)."""
+    if not has_request_context() or request.path.startswith("/api/v1/"):
+        return DEFAULT  # the API speaks English, whatever the caller's browser or account
     return chosen_language() or request.accept_languages.best_match(LANGUAGES, DEFAULT)
 
 
