@@ -27,7 +27,8 @@ def test_order_an_album_by_hand(tab, tmp_path):
     sign_up(tab)
     names = [unique(f"order{n}") + ".png" for n in range(3)]
     files = [write_landscape(tmp_path, name, 30 + n) for n, name in enumerate(names)]
-    expect_uploaded(tab, choose_and_upload(tab, files, "private"))
+    for file in files:  # one at a time, so that the upload order is the date order
+        expect_uploaded(tab, choose_and_upload(tab, [file], "private"))
     album_of_selection(tab, "Walk", names)
     first, second, third = names
     assert names_shown(tab) == [third, second, first]  # by date, newest first
