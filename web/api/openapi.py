@@ -1,15 +1,18 @@
 """The API's operations and the OpenAPI 3.1 document generated from them.
 
-Each view of /api/v1 is wrapped by ``operation``: it authenticates the caller, validates
-the query and body with the view's pydantic models (400 with the fields in error), and
-records what it takes and answers. ``document`` walks the application's routes and builds
-the document from those records with apispec, the schemas coming from pydantic: the
-document is never written beside the code, so it cannot drift from it.
+Each view of /api/v1 is wrapped by ``operation``: it authenticates the caller (403 for a
+``read`` token on a write), validates the query and body with the view's pydantic models
+(400 with the fields in error), looks up the object the path names for the caller (404
+when there is none it may see: a ``Finder``), and records what it takes and answers.
+``document`` walks the application's routes and builds the document from those records
+with apispec, the schemas coming from pydantic: the document is never written beside the
+code, so it cannot drift from it.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,6 +44,8 @@ COMMON = {
     503: "The database or the object store is not answering; nothing was changed.",
 }
 MAX_ID = 2**63 - 1
+# The 403 of a write, unless the operation or its ``Finder`` says more.
+READ_ONLY = "A read token: nothing was changed."
 PATH_PARAMETER = re.compile(r"<(?:(\w+):)?(\w+)>")
 
 
@@ -51,6 +56,20 @@ class Invalid(RuleError):
         fields = ", ".join(p["name"] for p in params) or "the request"
         super().__init__(f"The request is not valid: check {fields}.")
         self.params = params
+
+
+@dataclass(frozen=True)
+class Finder:
+    """How a path parameter (``parameter``, an id) becomes the object the view works on
+    (its ``argument``): ``find(id, user)`` for the caller, raising NotFound (a 404
+    problem+json, documented as ``missing``) when there is none they may see.
+    ``refused`` documents the 403 of a write to it."""
+
+    parameter: str
+    argument: str
+    find: Callable[[int, Any], Any]
+    missing: str | None = None  # None: the common "No such image, or one you may not see."
+    refused: str = READ_ONLY
 
 
 @dataclass
@@ -65,24 +84,34 @@ class Operation:
     write: bool = False
     public: bool = False  # no token needed (the document itself)
     tags: list[str] = field(default_factory=list)
+    finds: Finder | None = None  # the object a path parameter names, looked up for the caller
 
 
 def operation(**spec: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare an API view (see ``Operation``); the view gets ``caller`` and the validated
-    ``query`` / ``body`` as keyword arguments."""
+    ``query`` / ``body`` as keyword arguments, and with ``finds`` the object found in
+    place of its id (after the validation: a request both invalid and aimed at nothing is
+    a 400)."""
     op = Operation(**spec)
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        wants_caller = "caller" in inspect.signature(view).parameters
+
         @functools.wraps(view)
         def wrapped(**kwargs: Any) -> Any:
             if not op.public:
-                kwargs["caller"] = g.api_caller = auth.caller(op.write)
+                caller = g.api_caller = auth.caller(op.write)
+                if wants_caller:
+                    kwargs["caller"] = caller
             if op.query is not None:
                 kwargs["query"] = _validate(op.query, request.args.to_dict())
             if op.json is not None:
                 kwargs["body"] = _validate(op.json, _json_body())
             if op.form is not None:
                 kwargs["body"] = _validate(op.form, request.form.to_dict())
+            if op.finds is not None:
+                found = op.finds.find(kwargs.pop(op.finds.parameter), caller.user)
+                kwargs[op.finds.argument] = found
             return view(**kwargs)
 
         wrapped.openapi = op  # type: ignore[attr-defined]
@@ -247,8 +276,12 @@ def _responses(rule: Any, op: Operation) -> dict[str, Any]:
     common = dict(COMMON)
     if op.public:
         common = {429: COMMON[429]}
+    if op.write:
+        common[403] = op.finds.refused if op.finds else READ_ONLY
     if PATH_PARAMETER.search(rule.rule):
         common[404] = "No such image, or one you may not see."
+        if op.finds is not None and op.finds.missing is not None:
+            common[404] = op.finds.missing
     for status, description in common.items():
         responses.setdefault(str(status), {"description": description, "content": problem})
     return dict(sorted(responses.items()))

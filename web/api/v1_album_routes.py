@@ -13,7 +13,7 @@ from ..albums import albums, links
 from ..images import access
 from ..models import Album, ShareLink
 from . import auth
-from .openapi import Invalid, operation
+from .openapi import Finder, Invalid, operation
 from .schemas import (
     AlbumCreate,
     AlbumImageIds,
@@ -32,8 +32,8 @@ from .schemas import (
 from .v1 import bp, item
 
 ALBUM_TAGS, SHARE_TAGS = ["albums"], ["shares"]
-NO_ALBUM = ("No such album of yours.", Problem)
-READ_ONLY_ALBUM = ("A read token: nothing was changed.", Problem)
+# The album a path's album_id names, the caller's own (404 otherwise).
+ALBUM = Finder("album_id", "album", albums.get_album, missing="No such album of yours.")
 
 
 def _album(album: Album, count: int | None = None) -> dict[str, Any]:
@@ -60,7 +60,7 @@ def list_albums(caller: auth.Caller) -> Response:
 @operation(
     json=AlbumCreate,
     write=True,
-    responses={201: ("The new album.", AlbumItem), 403: READ_ONLY_ALBUM},
+    responses={201: ("The new album.", AlbumItem)},
     tags=ALBUM_TAGS,
 )
 def create_album(caller: auth.Caller, body: AlbumCreate) -> tuple[Response, int]:
@@ -70,22 +70,22 @@ def create_album(caller: auth.Caller, body: AlbumCreate) -> tuple[Response, int]
 
 
 @bp.route("/v1/albums/<int:album_id>", methods=["GET"])
-@operation(responses={200: ("The album.", AlbumItem), 404: NO_ALBUM}, tags=ALBUM_TAGS)
-def get_album(caller: auth.Caller, album_id: int) -> Response:
+@operation(finds=ALBUM, responses={200: ("The album.", AlbumItem)}, tags=ALBUM_TAGS)
+def get_album(album: Album) -> Response:
     """One of your albums."""
-    return jsonify(_album(albums.get_album(album_id, caller.user)))
+    return jsonify(_album(album))
 
 
 @bp.route("/v1/albums/<int:album_id>", methods=["PATCH"])
 @operation(
     json=AlbumPatch,
     write=True,
-    responses={200: ("The album as it is now.", AlbumItem), 403: READ_ONLY_ALBUM, 404: NO_ALBUM},
+    finds=ALBUM,
+    responses={200: ("The album as it is now.", AlbumItem)},
     tags=ALBUM_TAGS,
 )
-def update_album(caller: auth.Caller, album_id: int, body: AlbumPatch) -> Response:
+def update_album(album: Album, body: AlbumPatch) -> Response:
     """Change an album's title, description, cover or order (fields left out stay as they are)."""
-    album = albums.get_album(album_id, caller.user)
     sent = body.model_fields_set
     title = body.title if body.title is not None else album.title
     text = body.description if body.description is not None else album.description or ""
@@ -96,24 +96,25 @@ def update_album(caller: auth.Caller, album_id: int, body: AlbumPatch) -> Respon
 @bp.route("/v1/albums/<int:album_id>", methods=["DELETE"])
 @operation(
     write=True,
-    responses={204: ("Deleted; its images stay.", None), 403: READ_ONLY_ALBUM, 404: NO_ALBUM},
+    finds=ALBUM,
+    responses={204: ("Deleted; its images stay.", None)},
     tags=ALBUM_TAGS,
 )
-def delete_album(caller: auth.Caller, album_id: int) -> tuple[str, int]:
+def delete_album(album: Album) -> tuple[str, int]:
     """Delete an album; its images stay."""
-    albums.delete_album(albums.get_album(album_id, caller.user))
+    albums.delete_album(album)
     return "", 204
 
 
 @bp.route("/v1/albums/<int:album_id>/images", methods=["GET"])
 @operation(
     query=AlbumImagesQuery,
-    responses={200: ("A page of the album's images.", AlbumImagePage), 404: NO_ALBUM},
+    finds=ALBUM,
+    responses={200: ("A page of the album's images.", AlbumImagePage)},
     tags=ALBUM_TAGS,
 )
-def album_images(caller: auth.Caller, album_id: int, query: AlbumImagesQuery) -> Response:
+def album_images(album: Album, query: AlbumImagesQuery) -> Response:
     """The album's images in its order; pass `next_before` as `before` for the next page."""
-    album = albums.get_album(album_id, caller.user)
     shown = albums.page(album, query.before, query.limit)
     return jsonify(items=[item(image) for image in shown.items], next_before=shown.next_before)
 
@@ -122,16 +123,15 @@ def album_images(caller: auth.Caller, album_id: int, query: AlbumImagesQuery) ->
 @operation(
     json=AlbumImageIds,
     write=True,
+    finds=ALBUM,
     responses={
         200: ("The album as it is now.", AlbumItem),
-        403: READ_ONLY_ALBUM,
         404: ("No such album of yours, or an image that is not yours; nothing added.", Problem),
     },
     tags=ALBUM_TAGS,
 )
-def add_album_images(caller: auth.Caller, album_id: int, body: AlbumImageIds) -> Response:
+def add_album_images(album: Album, body: AlbumImageIds) -> Response:
     """Add your images to the album (those already in it stay once)."""
-    album = albums.get_album(album_id, caller.user)
     albums.add_images(album, body.image_ids)
     return jsonify(_album(album))
 
@@ -140,33 +140,32 @@ def add_album_images(caller: auth.Caller, album_id: int, body: AlbumImageIds) ->
 @operation(
     json=AlbumReorder,
     write=True,
+    finds=ALBUM,
     responses={
         200: ("The album as it is now, ordered by hand.", AlbumItem),
         400: ("Not exactly the album's images, each once; nothing changed.", Problem),
-        403: READ_ONLY_ALBUM,
-        404: NO_ALBUM,
     },
     tags=ALBUM_TAGS,
 )
-def reorder_album(caller: auth.Caller, album_id: int, body: AlbumReorder) -> Response:
+def reorder_album(album: Album, body: AlbumReorder) -> Response:
     """Order the album by hand: send all its image ids in the order wanted.
 
     The list must name every image of the album exactly once (those in the trash are left
     out and keep their place after the others); otherwise 400 and nothing changes.
     """
-    album = albums.get_album(album_id, caller.user)
     return jsonify(_album(albums.reorder(album, body.image_ids)))
 
 
 @bp.route("/v1/albums/<int:album_id>/images/<int:image_id>", methods=["DELETE"])
 @operation(
     write=True,
-    responses={204: ("Taken out (the image stays).", None), 403: READ_ONLY_ALBUM, 404: NO_ALBUM},
+    finds=ALBUM,
+    responses={204: ("Taken out (the image stays).", None)},
     tags=ALBUM_TAGS,
 )
-def remove_album_image(caller: auth.Caller, album_id: int, image_id: int) -> tuple[str, int]:
+def remove_album_image(album: Album, image_id: int) -> tuple[str, int]:
     """Take an image out of the album; the image itself stays."""
-    albums.remove_images(albums.get_album(album_id, caller.user), [image_id])
+    albums.remove_images(album, [image_id])
     return "", 204
 
 
@@ -199,7 +198,6 @@ def list_shares(caller: auth.Caller) -> Response:
     write=True,
     responses={
         201: ("The new link; its `url` is shown only now.", NewShare),
-        403: READ_ONLY_ALBUM,
         404: ("No such image or album of yours.", Problem),
     },
     tags=SHARE_TAGS,
@@ -226,7 +224,6 @@ def create_share(caller: auth.Caller, body: ShareCreate) -> tuple[Response, int]
     write=True,
     responses={
         204: ("Revoked: the link answers 404 from now on.", None),
-        403: READ_ONLY_ALBUM,
         404: ("No such link of yours.", Problem),
     },
     tags=SHARE_TAGS,

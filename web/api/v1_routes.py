@@ -17,10 +17,10 @@ from werkzeug.wrappers import Response
 
 from ..errors import problem
 from ..images import access, listing, moves, quotas, removal, serving, trash, upload
-from ..models import PUBLIC_SCOPE
+from ..models import PUBLIC_SCOPE, Image
 from ..rules import RuleError
 from . import auth, openapi
-from .openapi import BINARY, Invalid, operation
+from .openapi import BINARY, Finder, Invalid, operation
 from .schemas import (
     DeleteQuery,
     ImageItem,
@@ -33,6 +33,10 @@ from .schemas import (
     UploadResult,
 )
 from .v1 import IMAGE_TAGS, READ_ONLY, bp, item
+
+# The image a path's image_id names, if the caller may see it (404 otherwise); changing
+# it is for its owner or an admin (403).
+IMAGE = Finder("image_id", "image", access.get_image, refused=READ_ONLY[0])
 
 
 @bp.route("/v1/me", methods=["GET"])
@@ -128,26 +132,25 @@ def upload_images(caller: auth.Caller, body: UploadForm) -> tuple[Response, int]
 
 
 @bp.route("/v1/images/<int:image_id>", methods=["GET"])
-@operation(responses={200: ("The image.", ImageItem)}, tags=IMAGE_TAGS)
-def get_image(caller: auth.Caller, image_id: int) -> Response:
+@operation(finds=IMAGE, responses={200: ("The image.", ImageItem)}, tags=IMAGE_TAGS)
+def get_image(image: Image) -> Response:
     """One image, if you may see it."""
-    return jsonify(item(access.get_image(image_id, caller.user)))
+    return jsonify(item(image))
 
 
 @bp.route("/v1/images/<int:image_id>", methods=["PATCH"])
 @operation(
     json=ImagePatch,
     write=True,
+    finds=IMAGE,
     responses={
         200: ("The image as it is now.", ImageItem),
-        403: READ_ONLY,
         409: ("The new name is taken; nothing was changed.", Problem),
     },
     tags=IMAGE_TAGS,
 )
-def update_image(caller: auth.Caller, image_id: int, body: ImagePatch) -> Response:
+def update_image(caller: auth.Caller, image: Image, body: ImagePatch) -> Response:
     """Rename an image and/or make it public or private (yours, or any as an admin)."""
-    image = access.get_image(image_id, caller.user)
     image = moves.move_image(caller.user, image, body.filename, body.visibility)
     return jsonify(item(image))
 
@@ -156,20 +159,19 @@ def update_image(caller: auth.Caller, image_id: int, body: ImagePatch) -> Respon
 @operation(
     query=DeleteQuery,
     write=True,
+    finds=IMAGE,
     responses={
         204: ("Moved to the owner's trash, or deleted for good (`permanent=true`).", None),
-        403: READ_ONLY,
     },
     tags=IMAGE_TAGS,
 )
-def delete_image(caller: auth.Caller, image_id: int, query: DeleteQuery) -> tuple[str, int]:
+def delete_image(caller: auth.Caller, image: Image, query: DeleteQuery) -> tuple[str, int]:
     """Delete an image (yours, or any as an admin): to its owner's trash, as "Delete" does.
 
     It leaves every list at once and its name is free; the owner can restore it from
     /api/v1/trash for `TRASH_DAYS` days (0: deleted for good at once). `permanent=true`
     deletes it for good at once.
     """
-    image = access.get_image(image_id, caller.user)
     if query.permanent:
         removal.delete_image(caller.user, image)
     else:
@@ -184,18 +186,16 @@ BYTES = {
 
 
 @bp.route("/v1/images/<int:image_id>/original", methods=["GET"])
-@operation(responses=BYTES, tags=IMAGE_TAGS)
-def image_original(caller: auth.Caller, image_id: int) -> Response:
+@operation(finds=IMAGE, responses=BYTES, tags=IMAGE_TAGS)
+def image_original(image: Image) -> Response:
     """The image's bytes, with an ETag (send it as If-None-Match for a 304)."""
-    image = access.get_image(image_id, caller.user)
     return serving.image_response(image, False, request.if_none_match, download=False)
 
 
 @bp.route("/v1/images/<int:image_id>/thumbnail", methods=["GET"])
-@operation(responses=BYTES, tags=IMAGE_TAGS)
-def image_thumbnail(caller: auth.Caller, image_id: int) -> Response:
+@operation(finds=IMAGE, responses=BYTES, tags=IMAGE_TAGS)
+def image_thumbnail(image: Image) -> Response:
     """The image's WebP thumbnail, with an ETag (404 for files that are not images)."""
-    image = access.get_image(image_id, caller.user)
     return serving.image_response(image, True, request.if_none_match, download=False)
 
 
