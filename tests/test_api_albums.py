@@ -123,3 +123,24 @@ def test_bad_share_requests_are_refused(app, client):
     assert (
         ok.status_code == 201 and ok.json["expires_at"] is None and ok.json["album_id"] == album_id
     )
+
+
+def test_an_album_path_is_looked_up_after_the_token_and_the_body(app, client):
+    """A read token is refused before anything (403), a bad body before a missing album
+    (400), and an album that is not yours is a 404 problem+json, as the document says."""
+    alice, reader = token_for(app, "alice"), token_for(app, "bob", "read")
+    mine = client.post("/api/v1/albums", json={"title": "Mine"}, headers=alice).json["id"]
+    refused = client.patch(f"/api/v1/albums/{mine}", json={"title": "X"}, headers=reader)
+    assert refused.status_code == 403 and refused.mimetype == "application/problem+json"
+    assert client.patch("/api/v1/albums/999999", json=[], headers=alice).status_code == 400
+    missing = client.patch("/api/v1/albums/999999", json={"title": "X"}, headers=alice)
+    assert missing.status_code == 404 and missing.mimetype == "application/problem+json"
+    carol = token_for(app, "carol")
+    assert client.get(f"/api/v1/albums/{mine}", headers=carol).status_code == 404
+    paths = client.get("/api/v1/openapi.json").json["paths"]
+    patch = paths["/api/v1/albums/{album_id}"]["patch"]["responses"]
+    assert patch["404"]["description"] == "No such album of yours."
+    assert patch["403"]["description"] == "A read token: nothing was changed."
+    image = paths["/api/v1/images/{image_id}"]["patch"]["responses"]
+    assert image["403"]["description"].startswith("A read token, or an image that is not yours")
+    assert "403" not in paths["/api/v1/images/{image_id}"]["get"]["responses"]
