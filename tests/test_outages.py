@@ -22,6 +22,7 @@ from tests.helpers import (
     login_status,
     make_user,
     objects,
+    signed_in,
     teardown_app,
     upload,
 )
@@ -62,6 +63,27 @@ def test_signed_in_page_with_the_database_down_is_a_503_page(app, auth, client, 
     response = client.get("/myfiles", headers={"X-Request-Id": REQUEST_ID})
     assert_try_again_page(response)
     assert "Signed in as" not in response.get_data(as_text=True)
+
+
+def test_a_database_that_stops_answering_after_the_page_was_made_does_not_spoil_it(
+    app, monkeypatch
+):
+    """The ROLLBACK that ends a read fails (the server froze once the page was made): the
+    page still goes out, and the next request gets a working connection."""
+    client = signed_in(app, "alice")
+    dialect = app.extensions["db_engine"].dialect
+    real = dialect.do_rollback
+
+    def frozen(connection):
+        raise dialect.loaded_dbapi.OperationalError(2013, "Lost connection (timed out)")
+
+    monkeypatch.setattr(dialect, "do_rollback", frozen)
+    response = client.get("/myfiles")
+    assert response.status_code == 200
+    assert "alice" in response.get_data(as_text=True)
+    monkeypatch.setattr(dialect, "do_rollback", real)
+    for _ in range(3):
+        assert client.get("/myfiles").status_code == 200
 
 
 def test_anonymous_login_with_the_database_down_is_a_503_page(app, client, monkeypatch):

@@ -6,10 +6,12 @@ transaction or that the server closed."""
 from __future__ import annotations
 
 import re
+import socket
 import time
 
 import pytest
 from sqlalchemy import create_engine, text, update
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import NullPool
 
 from tests.helpers import (
@@ -22,7 +24,7 @@ from tests.helpers import (
     upload,
     user_id,
 )
-from web.extensions import db
+from web.extensions import _closed_by_server, _mark_fresh, db
 from web.models import User
 
 
@@ -185,3 +187,37 @@ def test_a_connection_the_server_closed_is_replaced_without_a_failed_request(
     time.sleep(0.2)  # the server closes the killed connections' sockets
     for _ in range(3):
         assert alice.get(f"/image/{image_id}/thumb").status_code == 200
+
+
+class _Record:
+    """What the pool's listeners see of a connection: its info."""
+
+    def __init__(self) -> None:
+        self.info: dict = {}
+
+
+class _Driver:
+    def __init__(self, sock) -> None:
+        self._sock = sock
+
+
+def test_only_a_used_connection_is_refused_when_the_server_hung_up():
+    """A connection that the server closed is refused at checkout (the pool opens a new
+    one), but one just opened is not: the pool gives up after a second refusal in one
+    checkout with an error no page knows as a database failure (a 500)."""
+    ours, servers = socket.socketpair()
+    try:
+        servers.close()  # the server hung up: our end reads the end of the stream
+        record = _Record()
+        _mark_fresh(None, record)
+        _closed_by_server(_Driver(ours), record, None)  # just opened: no check
+        with pytest.raises(DisconnectionError):
+            _closed_by_server(_Driver(ours), record, None)  # used before: refused
+    finally:
+        ours.close()
+    alive, peer = socket.socketpair()
+    try:
+        _closed_by_server(_Driver(alive), _Record(), None)  # nothing to read: kept
+    finally:
+        alive.close()
+        peer.close()

@@ -15,10 +15,12 @@ from flask_login import LoginManager
 from flask_wtf import CSRFProtect
 from limits.errors import StorageError as LimitsStorageError
 from sqlalchemy import Engine, ExceptionContext, PoolResetState, create_engine, event
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from .storage import ObjectStore, create_store
+
+_log = logging.getLogger("web.db")
 
 
 class Database:
@@ -56,6 +58,7 @@ class Database:
         if url.startswith("sqlite"):
             event.listen(engine, "connect", _sqlite_pragmas)
         else:
+            event.listen(engine, "connect", _mark_fresh)
             event.listen(engine, "checkout", _closed_by_server)
             event.listen(engine, "reset", _end_open_transaction)
             event.listen(engine, "handle_error", _note_failure)
@@ -75,9 +78,24 @@ class Database:
 
     @staticmethod
     def _close(exc: BaseException | None) -> None:
+        """End the request's session. The ROLLBACK that ends a read may fail when the
+        server stopped answering after the answer was made: the answer stands (its
+        transaction ends with the connection, which the pool drops), never a 500."""
         session = g.pop("db_session", None)
-        if session is not None:
+        if session is None:
+            return
+        try:
             session.close()
+        except SQLAlchemyError as failure:
+            _log.warning("ending the request's database session: %s", _first_line(failure))
+            try:
+                session.invalidate()  # gives the connection back without a round trip
+            except SQLAlchemyError as again:
+                _log.debug("dropping the failed session: %s", again)
+
+
+def _first_line(failure: Exception) -> str:
+    return str(failure).splitlines()[0][:300] if str(failure) else type(failure).__name__
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -91,12 +109,24 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 # The server's "in a transaction" flag in the status of every answer (MySQL protocol).
 SERVER_STATUS_IN_TRANS = 1
 FAILED = "failed since its last reset"  # key in a pooled connection's info
+FRESH = "not checked out yet"  # key in a pooled connection's info
+
+
+def _mark_fresh(_dbapi_connection: Any, record: Any) -> None:
+    record.info[FRESH] = True
 
 
 def _closed_by_server(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
     """Refuse a pooled connection whose server hung up (restarted, killed, idle timeout):
     its socket is readable (the end of the stream) while no query is waiting for an
-    answer. The pool then opens a new one. A check in the kernel, no round trip."""
+    answer. The pool then opens a new one. A check in the kernel, no round trip.
+
+    A connection just opened is not checked: the pool gives up after a second refusal in
+    one checkout ("This connection is closed", which no error page knows as a database
+    failure), and a server that closes a new connection at once (one going down) fails
+    its first query instead, as a database failure."""
+    if record is not None and record.info.pop(FRESH, False):
+        return
     sock = getattr(dbapi_connection, "_sock", None)  # PyMySQL's socket
     if sock is None:
         return

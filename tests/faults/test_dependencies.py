@@ -196,7 +196,7 @@ def test_every_dependency_failing_in_turn(stack: Stack) -> None:
         client.stop.set()
         worker.join(timeout=DEADLINE + 20)
     bad = [a for a in client.answers if a[1] not in ALLOWED or a[2] > DEADLINE]
-    assert bad == [], bad[:20]
+    assert bad == [], f"{bad[:20]}\n{server_errors(stack)}"
     assert client.uploaded, "no upload succeeded at all"
     statuses = {a[1] for a in client.answers}
     assert 503 in statuses  # the faults were seen, and answered honestly
@@ -208,6 +208,20 @@ def test_every_dependency_failing_in_turn(stack: Stack) -> None:
         response = client.session.get(f"{stack.instances[0].url}/image/{image_id}/file", timeout=10)
         assert response.status_code == 200, image_id
         assert hashlib.sha256(response.content).hexdigest() == digest, image_id
+
+
+def server_errors(stack: Stack) -> str:
+    """What the instances logged about the requests that failed (tracebacks included), so
+    that a failure of this test names its cause."""
+    found = []
+    for instance in stack.instances:
+        if instance.log_path is None or not instance.log_path.exists():
+            continue
+        lines = instance.log_path.read_text(errors="replace").splitlines()
+        for n, entry in enumerate(lines):
+            if "Traceback" in entry or (entry.startswith("request ") and " failed" in entry):
+                found.append(f"{instance.log_path.name}:\n" + "\n".join(lines[n : n + 40]))
+    return "\n\n".join(found[:5]) or "(no failure in the instances' logs)"
 
 
 def worker_pids(instance: Gunicorn) -> list[int]:
