@@ -1,7 +1,10 @@
 /* The viewer: a thumbnail of a gallery, album or shared album opens its picture full
    screen in a <dialog> (gallery/_viewer.html). ← and → (or a swipe) step through the
-   pictures of that grid, Home and End jump to its first and last, Space starts and stops
-   a slideshow, Escape closes. The address follows the picture (the image's own page), so
+   pictures of that grid, Home and End jump to the first and last loaded, Space starts and
+   stops a slideshow, Escape closes. Past the last picture of a page the viewer reads the
+   grid's "Next page" (the same page a click on it opens) and appends its cards to the
+   grid, so the grid grows as the viewer (or its slideshow) walks on; the galleries page
+   forward only, so ← stops at the first picture loaded. The address follows the picture (the image's own page), so
    that reloading or sharing it opens that page; opening the viewer adds one history entry
    and steps replace it, so Back closes the viewer and Forward opens it again.
    Without JavaScript, or without <dialog>, the thumbnails link to the image pages.
@@ -37,10 +40,71 @@
   var pageTitle = document.title; // the gallery's, again on closing
   var prefetched = {};
   var keep = [];      // prefetching Image objects, kept until they load
+  var loading = null; // the grid whose next page is being read
 
   function itemsWith(link) {
     var grid = link.closest("ul.gallery") || document;
     return Array.prototype.slice.call(grid.querySelectorAll(ITEMS));
+  }
+
+  // --- the next page of a grid -----------------------------------------------------------
+
+  // The grid's "Next page" link: in a <nav> after the grid, before any other grid.
+  function nextLink(grid) {
+    for (var el = grid.nextElementSibling; el; el = el.nextElementSibling) {
+      if (el.matches("ul.gallery")) { return null; }
+      var link = el.matches("nav") && el.querySelector('a[rel="next"]');
+      if (link) { return link; }
+    }
+    return null;
+  }
+
+  // How to find the same grid in another page: its id, or its section's.
+  function gridSelector(grid) {
+    if (grid.id) { return "#" + grid.id; }
+    var section = grid.parentElement && grid.parentElement.closest("[id]");
+    return section ? "#" + section.id + " ul.gallery" : "ul.gallery";
+  }
+
+  function lastMonth(grid) {
+    var headers = grid.querySelectorAll(":scope > .month-header");
+    return headers.length ? headers[headers.length - 1].textContent.trim() : null;
+  }
+
+  // Reads the grid's next page and appends its cards (a month already heading the last
+  // ones is not repeated); the "Next page" link then goes to the page after, or goes.
+  // ``then`` runs afterwards, whether or not the page came.
+  function loadMore(grid, then) {
+    var link = nextLink(grid);
+    if (!link || loading) { return; }
+    loading = grid;
+    window.fetch(link.href, { credentials: "same-origin", headers: { Accept: "text/html" } })
+      .then(function (response) {
+        if (!response.ok) { throw new Error(response.status); }
+        return response.text();
+      })
+      .then(function (html) {
+        var page = new DOMParser().parseFromString(html, "text/html");
+        var more = page.querySelector(gridSelector(grid));
+        if (!more) { throw new Error("no grid"); }
+        var month = lastMonth(grid);
+        Array.prototype.slice.call(more.children).forEach(function (item, n) {
+          if (n === 0 && item.matches(".month-header") && item.textContent.trim() === month) {
+            return;
+          }
+          grid.appendChild(document.adoptNode(item));
+        });
+        var after = nextLink(more);
+        if (after) {
+          link.setAttribute("href", after.getAttribute("href"));
+        } else {
+          link.closest("nav").remove();
+        }
+        document.dispatchEvent(new CustomEvent("gallery:changed"));
+        loading = null;
+        then();
+      })
+      .catch(function () { loading = null; then(); }); // as if nothing came: stay
   }
 
   function data(link, name) {
@@ -97,7 +161,7 @@
     byId("viewer-name").title = data(link, "name");
     byId("viewer-position").textContent = (index + 1) + " / " + list.length;
     byId("viewer-prev").hidden = index === 0;
-    byId("viewer-next").hidden = index === list.length - 1;
+    byId("viewer-next").hidden = index === list.length - 1 && !hasMore();
     ["owner", "visibility", "size", "dimensions"].forEach(function (name) {
       setField(name, data(link, name));
     });
@@ -109,7 +173,36 @@
     prefetch(list[index - 1]);
   }
 
+  function grid() {
+    return list.length ? list[0].closest("ul.gallery") : null;
+  }
+
+  function hasMore() {
+    var shown = grid();
+    return Boolean(shown && nextLink(shown));
+  }
+
+  // Steps past the last picture loaded: once the next page is in, on to its first
+  // picture, unless the viewer has moved or closed meanwhile.
+  function goOn(otherwise) {
+    var from = index;
+    var shown = list[index];
+    loadMore(grid(), function () {
+      list = itemsWith(shown);
+      if (dialog.open && index === from && list.length > from + 1) {
+        otherwise(from + 1);
+      } else if (dialog.open) {
+        show(index); // the position and the next button count the new pictures
+        if (timer !== null) { schedule(); } // a slideshow tries again later
+      }
+    });
+  }
+
   function go(at) {
+    if (at === list.length && hasMore()) {
+      goOn(go);
+      return;
+    }
     if (at < 0 || at >= list.length || at === index) { return; }
     show(at);
     window.history.replaceState({ viewer: list[index].href }, "", list[index].href);
@@ -144,6 +237,10 @@
   function schedule() {
     window.clearTimeout(timer);
     timer = window.setTimeout(function () {
+      if (index + 1 === list.length && hasMore()) {
+        goOn(go); // go() schedules the step after
+        return;
+      }
       show(index + 1 < list.length ? index + 1 : 0); // round again after the last
       window.history.replaceState({ viewer: list[index].href }, "", list[index].href);
       schedule();
@@ -151,7 +248,7 @@
   }
 
   function setPlaying(playing) {
-    if (playing && list.length > 1) {
+    if (playing && (list.length > 1 || hasMore())) {
       schedule();
     } else {
       window.clearTimeout(timer);
