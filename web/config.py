@@ -89,6 +89,17 @@ def parse_log_format(name: str, value: str) -> str:
     return lowered
 
 
+def parse_preview_format(name: str, value: str) -> str:
+    """The previews' format: webp, avif, or smallest (both made, the smaller kept)."""
+    lowered = value.strip().lower()
+    if lowered not in PREVIEW_FORMATS:
+        raise ConfigError(f"{name} must be webp, avif or smallest, not {value!r}")
+    return lowered
+
+
+PREVIEW_FORMATS = ("webp", "avif", "smallest")
+
+
 def parse_networks(name: str, value: str) -> list:
     """Comma-separated addresses or CIDR networks (``10.0.0.0/8, ::1``)."""
     networks = []
@@ -162,6 +173,7 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     "THUMB_CACHE_MB": (lambda n, v: parse_int(n, v, 0), 64),
     "RENDITION_WORKERS": (lambda n, v: parse_int(n, v, 0), 1),
     "RENDITION_QUEUE": (lambda n, v: parse_int(n, v, 1), 32),
+    "PREVIEW_FORMAT": (parse_preview_format, "webp"),
     "API_RATE_LIMIT": (parse_rate_limit, "600 per minute"),
     # Deadlines, in seconds (see the README's "Operations" section).
     "DB_CONNECT_TIMEOUT": (lambda n, v: parse_int(n, v, 1), 5),

@@ -155,6 +155,8 @@ class Image(Base):
     height: Mapped[int | None] = mapped_column(Integer, nullable=True)
     thumb_width: Mapped[int | None] = mapped_column(Integer, nullable=True)
     thumb_height: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The preview's format, which its key follows (images/naming.py): webp or avif.
+    preview_format: Mapped[str] = mapped_column(String(4), default="webp", server_default="webp")
     sha256: Mapped[str] = mapped_column(String(64))
     camera: Mapped[str | None] = mapped_column(String(200), nullable=True)
     taken_at: Mapped[str | None] = mapped_column(String(32), nullable=True)

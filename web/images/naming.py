@@ -2,12 +2,13 @@
 messages about names and visibilities.
 
 An original's key is its filename; a thumbnail's key is ``.thumbnails/<image id>.webp``
-and a preview's ``.previews/<image id>.webp``. No filename can reach those namespaces
+and a preview's ``.previews/<image id>.webp`` (``.avif`` when the row's
+``preview_format`` says so). No filename can reach those namespaces
 (names lose their leading dots), and no user chooses an id, so no upload can take over
 or block another image's renditions. Thumbnail keys written before keep the key their row
 names (``thumbnails/<filename>.webp``): every reader goes by the key a row stores, never
-by recomputing it. Previews are made when first asked for, so no row names them; fsck
-knows them by their key.
+by recomputing it. A preview's key is computed from the id and the format its row's
+``preview_format`` names; fsck knows previews by that key.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from flask_babel import gettext
 
 from ..extensions import storage
 from ..i18n import N_
-from ..models import PRIVATE, PUBLIC, VISIBILITIES, User
+from ..models import PRIVATE, PUBLIC, VISIBILITIES, Image, User
 from ..rules import RuleError
 
 THUMB_PREFIX = ".thumbnails/"
@@ -60,16 +61,35 @@ def thumb_key_for(image_id: int) -> str:
     return f"{THUMB_PREFIX}{int(image_id)}.webp"
 
 
-def preview_key_for(image_id: int) -> str:
-    """The key of an image's preview (the rendition its page shows), beside its original."""
-    return f"{PREVIEW_PREFIX}{int(image_id)}.webp"
+# The formats a preview may have (the PREVIEW_FORMAT setting chooses), with the
+# content type it is served as; the key's extension is the format's name.
+PREVIEW_TYPES = {"webp": "image/webp", "avif": "image/avif"}
 
 
-def preview_id(key: str) -> int | None:
-    """The image id a preview key names (None for any other key)."""
-    name = key.removeprefix(PREVIEW_PREFIX).removesuffix(".webp")
-    if key.startswith(PREVIEW_PREFIX) and key.endswith(".webp") and name.isdigit():
-        return int(name)
+def preview_key_for(image_id: int, fmt: str = "webp") -> str:
+    """The key of an image's preview (the rendition its page shows) in format ``fmt``,
+    beside its original."""
+    if fmt not in PREVIEW_TYPES:
+        raise ValueError(f"no preview format {fmt!r}")
+    return f"{PREVIEW_PREFIX}{int(image_id)}.{fmt}"
+
+
+def preview_key(image: Image) -> str:
+    """The key of the image's preview, in the format its row says it was made in."""
+    return preview_key_for(image.id, image.preview_format)
+
+
+def preview_keys_for(image_id: int) -> list[str]:
+    """The keys an image's preview may have, one per format: what removing an image
+    removes, whichever format its preview was made in or is being made in."""
+    return [preview_key_for(image_id, fmt) for fmt in PREVIEW_TYPES]
+
+
+def preview_of(key: str) -> tuple[int, str] | None:
+    """The image id and format a preview key names (None for any other key)."""
+    name, dot, fmt = key.removeprefix(PREVIEW_PREFIX).rpartition(".")
+    if key.startswith(PREVIEW_PREFIX) and dot and fmt in PREVIEW_TYPES and name.isdigit():
+        return int(name), fmt
     return None
 
 

@@ -1,5 +1,8 @@
 """Renditions larger than the thumbnail: the preview (PREVIEW_SIZE px on the long side,
-WebP, at ``.previews/<image id>.webp`` beside the original), which the image page shows.
+WebP at ``.previews/<image id>.webp`` beside the original, or AVIF at ``.avif`` as
+PREVIEW_FORMAT says: ``smallest`` makes both and keeps the smaller), which the image page
+shows. The row's ``preview_format`` names the one kept; a preview made again in another
+format replaces the one before, which is removed once the row names the new one.
 
 They are made off the request path, by a small pool of background threads in each
 process (RENDITION_WORKERS threads, 0 for none; at most RENDITION_QUEUE jobs waiting,
@@ -30,7 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from flask import Flask, current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from .. import imaging, scratch
 from ..extensions import db, storage
@@ -38,7 +41,14 @@ from ..models import VISIBLE_STATES, Image
 from ..rules import Unavailable
 from ..storage import ObjectMissing, StorageError
 from .decoding import decode_slot
-from .naming import PREVIEW_PREFIX, PREVIEW_SIZE, THUMB_PREFIX, preview_key_for
+from .naming import (
+    PREVIEW_PREFIX,
+    PREVIEW_SIZE,
+    PREVIEW_TYPES,
+    THUMB_PREFIX,
+    preview_key,
+    preview_key_for,
+)
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +174,22 @@ def stop(app: Flask, timeout: float = 30.0) -> None:
 
 def has_preview(image: Image) -> bool:
     """Whether the image's preview is in the store."""
-    return storage.store.exists(image.bucket, preview_key_for(image.id))
+    return storage.store.exists(image.bucket, preview_key(image))
+
+
+def _encode_preview(source: str, workdir: str) -> tuple[str, str]:
+    """Encode the preview of the original at ``source`` in the format PREVIEW_FORMAT
+    asks for (both, with ``smallest``, keeping the smaller; WebP on a tie): its format
+    and the path of its file."""
+    wanted = current_app.config["PREVIEW_FORMAT"]
+    formats = list(PREVIEW_TYPES) if wanted == "smallest" else [wanted]
+    paths = {fmt: os.path.join(workdir, f"preview.{fmt}") for fmt in formats}
+    with decode_slot():
+        imaging.make_renditions(
+            source, {fmt.upper(): path for fmt, path in paths.items()}, PREVIEW_SIZE
+        )
+    fmt = min(formats, key=lambda f: os.path.getsize(paths[f]))
+    return fmt, paths[fmt]
 
 
 def make_preview(image_id: int, bucket: str, source: str | None = None) -> bool:
@@ -174,27 +199,35 @@ def make_preview(image_id: int, bucket: str, source: str | None = None) -> bool:
     image = _current(image_id, bucket)
     if image is None:
         return False
-    key = preview_key_for(image_id)
+    before = image.preview_format
     workdir = scratch.mkdtemp("preview-")
     try:
         if source is None:
             source = os.path.join(workdir, "original")
             if not _fetch(image, source):
                 return False
-        made = os.path.join(workdir, "preview.webp")
         try:
-            with decode_slot():
-                imaging.make_thumbnail(source, made, PREVIEW_SIZE)
+            fmt, made = _encode_preview(source, workdir)
         except (imaging.InvalidImage, OSError, ValueError) as exc:
             log.warning("no preview for image %s: %s", image_id, exc)
             return False
-        storage.store.put_file(bucket, key, made, "image/webp")
+        key = preview_key_for(image_id, fmt)
+        storage.store.put_file(bucket, key, made, PREVIEW_TYPES[fmt])
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     db.session.rollback()  # see the rows as they are now, not as when the job began
+    if fmt != before:
+        db.session.execute(
+            update(Image)
+            .where(Image.id == image_id, Image.bucket == bucket)
+            .values(preview_format=fmt)
+        )
+        db.session.commit()
     if _current(image_id, bucket) is None:  # deleted or moved while it was made
         storage.store.remove(bucket, key)
         return False
+    if fmt != before:  # the row names the new one: the other format's is no one's
+        storage.store.remove(bucket, preview_key_for(image_id, before))
     return True
 
 
@@ -226,7 +259,7 @@ def images_needing(everything: bool = False) -> list[tuple[int, str]]:
     """The (id, bucket) of every shown image whose preview or thumbnail is missing (of
     every shown image with ``everything``), in the order of their ids."""
     rows = db.session.execute(
-        select(Image.id, Image.bucket, Image.thumb_key)
+        select(Image.id, Image.bucket, Image.thumb_key, Image.preview_format)
         .where(Image.state.in_(VISIBLE_STATES), Image.thumb_key.is_not(None))
         .order_by(Image.id)
     ).all()
@@ -236,7 +269,7 @@ def images_needing(everything: bool = False) -> list[tuple[int, str]]:
     return [
         (row.id, row.bucket)
         for row in rows
-        if preview_key_for(row.id) not in present[row.bucket]
+        if preview_key_for(row.id, row.preview_format) not in present[row.bucket]
         or row.thumb_key not in present[row.bucket]
     ]
 

@@ -34,7 +34,7 @@ from ..storage import ObjectMissing
 from . import renditions
 from .access import NO_SUCH_IMAGE
 from .decoding import decode_slot
-from .naming import PREVIEW_SIZE, preview_key_for
+from .naming import PREVIEW_SIZE, PREVIEW_TYPES, preview_key
 
 log = logging.getLogger(__name__)
 
@@ -223,30 +223,34 @@ def _not_modified(headers: dict[str, str], etag: str) -> Response:
 
 
 def preview_response(image: Image, if_none_match: ETags, shared: bool = False) -> Response:
-    """The image's preview, the rendition its page shows: a WebP of at most PREVIEW_SIZE
-    px, made in the background after the upload (renditions.py). Until it exists the
-    thumbnail stands in, under the thumbnail's ETag and never kept without asking again,
-    and the preview is queued (a request never decodes an original). Both are re-encoded
-    without metadata, so one served through a share link (``shared``: never kept by any
-    cache) carries no GPS position."""
+    """The image's preview, the rendition its page shows: a WebP or AVIF (as its row
+    says) of at most PREVIEW_SIZE px, made in the background after the upload
+    (renditions.py); its ETag names the format, so a preview made again in the other
+    format is fetched again. Until it exists the thumbnail stands in, under the
+    thumbnail's ETag and never kept without asking again, and the preview is queued (a
+    request never decodes an original). Both are re-encoded without metadata, so one
+    served through a share link (``shared``: never kept by any cache) carries no GPS
+    position."""
     if not image.thumb_key:
         raise NotFound(NO_SUCH_IMAGE)
-    etag = f"{image.sha256[:32]}-p"
+    fmt = image.preview_format
+    etag = f"{image.sha256[:32]}-p" + ("" if fmt == "webp" else f"-{fmt}")
     headers = _headers(image, shared)
     if if_none_match.contains(etag):
         return _not_modified(headers, etag)
     with backend_failures(STORE_DOWN):
         ready = renditions.has_preview(image)
-    key = preview_key_for(image.id)
+    key, mimetype = preview_key(image), PREVIEW_TYPES[fmt]
     if not ready:
         renditions.queue(image)
         key, etag = image.thumb_key, f"{image.sha256[:32]}-t"
+        mimetype = imaging.CONTENT_TYPES[THUMBNAIL_FORMAT]
         headers["Cache-Control"] = "private, no-cache"
         if if_none_match.contains(etag):
             return _not_modified(headers, etag)
     response = Response(
         read_object(image, key=key),
-        mimetype=imaging.CONTENT_TYPES[THUMBNAIL_FORMAT],
+        mimetype=mimetype,
         headers=headers,
         direct_passthrough=True,
     )

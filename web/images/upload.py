@@ -53,7 +53,7 @@ from .decoding import decode_slot
 from .naming import (
     check_visibility,
     name_taken_message,
-    preview_key_for,
+    preview_keys_for,
     sanitize_filename,
     target_bucket,
     thumb_key_for,
@@ -188,7 +188,7 @@ class _Claim:
 def claimed_keys(image_id: int, object_key: str, thumb_key: str | None) -> tuple[str, ...]:
     """Every object an upload claimed as ``image_id`` may have written: its original,
     its thumbnail (named by the row only once ready) and its preview (made after)."""
-    keys = (object_key, thumb_key or thumb_key_for(image_id), preview_key_for(image_id))
+    keys = (object_key, thumb_key or thumb_key_for(image_id), *preview_keys_for(image_id))
     return tuple(dict.fromkeys(keys))
 
 

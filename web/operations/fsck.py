@@ -28,7 +28,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from .. import imaging
@@ -36,7 +36,7 @@ from ..accounts.removal import finish_user_removal
 from ..extensions import db, storage
 from ..images import trash
 from ..images.moves import finish_move
-from ..images.naming import preview_id, preview_key_for
+from ..images.naming import preview_key_for, preview_keys_for, preview_of
 from ..images.removal import finish_delete
 from ..images.upload import claimed_keys
 from ..images.usage import count_usage, counted_usage
@@ -159,13 +159,20 @@ def _rows_against_objects(report: Report, cutoff: dt.datetime) -> None:
     config = current_app.config
     store = storage.store
     rows = db.session.execute(
-        select(Image.id, Image.bucket, Image.object_key, Image.thumb_key, Image.state)
+        select(
+            Image.id,
+            Image.bucket,
+            Image.object_key,
+            Image.thumb_key,
+            Image.state,
+            Image.preview_format,
+        )
     ).all()
     named: dict[str, set[str]] = defaultdict(set)
     for row in rows:
         named[row.bucket].update(k for k in (row.object_key, row.thumb_key) if k)
-        if row.thumb_key:  # an image: its preview, made when first shown, may be there
-            named[row.bucket].add(preview_key_for(row.id))
+        if row.thumb_key:  # an image: its preview, in the format its row says, may be there
+            named[row.bucket].add(preview_key_for(row.id, row.preview_format))
     buckets = [config["PUBLIC_BUCKET"]] + sorted(
         db.session.scalars(select(User.bucket).where(User.state != DELETING))
     )
@@ -198,15 +205,16 @@ def _rows_against_objects(report: Report, cutoff: dt.datetime) -> None:
 
 def _remove_orphan(bucket: str, key: str, cutoff: dt.datetime) -> None:
     """Remove an object no row names, checking again just before: an upload may have
-    claimed its name since the rows were read (or, for a preview, its image was shown)."""
-    of_image = preview_id(key)
+    claimed its name since the rows were read (or, for a preview, its image's preview was
+    made in that format)."""
+    preview = preview_of(key)
     named = db.session.scalar(
         select(Image.id)
         .where(Image.bucket == bucket)
         .where(
             or_(Image.object_key == key, Image.thumb_key == key)
-            if of_image is None
-            else Image.id == of_image
+            if preview is None
+            else and_(Image.id == preview[0], Image.preview_format == preview[1])
         )
         .limit(1)
     )
@@ -219,7 +227,8 @@ def _drop_lost(image_id: int) -> None:
     if image is not None:
         if image.thumb_key:
             storage.store.remove(image.bucket, image.thumb_key)
-            storage.store.remove(image.bucket, preview_key_for(image.id))
+            for key in preview_keys_for(image.id):
+                storage.store.remove(image.bucket, key)
         if image.state in VISIBLE_STATES:
             count_usage(image.owner_id, -1, -image.size)
         db.session.delete(image)
