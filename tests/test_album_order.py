@@ -201,3 +201,98 @@ def test_the_migration_numbers_existing_albums_newest_first(app):
         migrate.downgrade(engine, "7d3a6e9b2c18")
         migrate.upgrade(engine)
     assert stored(app, album_id) == ("newest", [(a, 3), (b, 2), (c, 1)])
+
+
+# --- dragging on the album page: the page's new order, posted by album_order.js ---------
+
+
+def arrange(client, album_id: int, *image_ids: int, **extra: str):
+    data = {"image_id": [str(i) for i in image_ids], **extra}
+    return client.post(f"/albums/{album_id}/arrange", data=data)
+
+
+def test_the_album_page_offers_dragging_with_its_own_script(app):
+    owner, (a, b) = owner_with_images(app, 2)
+    album_id = make_album(owner)
+    add(owner, album_id, a)
+    html = owner.get(f"/albums/{album_id}").get_data(as_text=True)
+    assert 'id="album-arrange-form"' not in html  # one picture: nothing to drag
+    add(owner, album_id, b)
+    html = owner.get(f"/albums/{album_id}").get_data(as_text=True)
+    assert f'action="/albums/{album_id}/arrange" id="album-arrange-form"' in html
+    assert "Drag a picture to another place, or use its buttons." in html
+    assert '<script src="/static/js/album_order.js"></script>' in html
+    assert "move-earlier" in html  # the buttons stay
+
+
+def test_a_dragged_order_is_saved(app):
+    owner, (a, b, c) = owner_with_images(app, 3)
+    album_id = make_album(owner)
+    add(owner, album_id, a, b, c)
+    page = f"/albums/{album_id}"
+    assert shown(owner, page) == [c, b, a]
+    answer = arrange(owner, album_id, a, c, b)
+    assert answer.status_code == 303 and answer.headers["Location"] == page
+    assert shown(owner, page) == [a, c, b]
+    assert stored(app, album_id)[0] == "manual"
+
+
+def test_dragging_on_a_later_page_keeps_the_other_pages(app, config):
+    app.config["PAGE_SIZE"] = 2
+    owner, (a, b, c, d) = owner_with_images(app, 4)
+    album_id = make_album(owner)
+    add(owner, album_id, a, b, c, d)
+    owner.post(f"/albums/{album_id}/order", data={"order": "manual"})
+    assert shown(owner, f"/albums/{album_id}?before={b}") == [c, d]
+    answer = arrange(owner, album_id, d, c, before=str(b))
+    assert answer.headers["Location"] == f"/albums/{album_id}?before={b}"
+    assert shown(owner, f"/albums/{album_id}") == [a, b]
+    assert shown(owner, f"/albums/{album_id}?before={b}") == [d, c]
+    refused = arrange(owner, album_id, b, a, before=str(b))  # the first page's, as the second
+    assert refused.status_code == 400
+    assert shown(owner, f"/albums/{album_id}?before={b}") == [d, c]
+
+
+def test_a_bad_dragged_order_changes_nothing(app):
+    owner, (a, b, c, outside) = owner_with_images(app, 4)
+    album_id = make_album(owner)
+    add(owner, album_id, a, b, c)
+    before = stored(app, album_id)
+    message = "Send every image of the page exactly once, and no other."
+    for ids in [(a, b), (a, b, c, c), (a, b, b), (a, b, outside), (a, b, c, 10**6), ()]:
+        refused = arrange(owner, album_id, *ids)
+        assert refused.status_code == 400, ids
+        assert message in refused.get_data(as_text=True)
+    odd = owner.post(f"/albums/{album_id}/arrange", data={"image_id": [str(a), "x", str(c)]})
+    assert odd.status_code == 400
+    assert stored(app, album_id) == before
+    assert shown(owner, f"/albums/{album_id}") == [c, b, a]
+
+
+def test_another_users_album_cannot_be_arranged(app):
+    owner, (a, b) = owner_with_images(app, 2)
+    album_id = make_album(owner)
+    add(owner, album_id, a, b)
+    before = stored(app, album_id)
+    stranger = signed_in(app, "stranger")
+    refused = arrange(stranger, album_id, a, b)
+    assert refused.status_code == 404
+    assert arrange(app.test_client(), album_id, a, b).status_code in (302, 303, 401)
+    assert stored(app, album_id) == before
+
+
+def test_arranging_needs_the_csrf_token(app):
+    owner, (a, b) = owner_with_images(app, 2)
+    album_id = make_album(owner)
+    add(owner, album_id, a, b)
+    before = stored(app, album_id)
+    app.config["WTF_CSRF_ENABLED"] = True  # signed in and filled without it
+    refused = arrange(owner, album_id, a, b)
+    assert refused.status_code == 400
+    assert "security token" in refused.get_data(as_text=True)
+    assert stored(app, album_id) == before
+    html = owner.get(f"/albums/{album_id}").get_data(as_text=True)
+    form = html.split('id="album-arrange-form"', 1)[1]
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form)[1]
+    assert arrange(owner, album_id, a, b, csrf_token=token).status_code == 303
+    assert shown(owner, f"/albums/{album_id}") == [a, b]

@@ -362,6 +362,37 @@ def test_bulk_delete_of_an_id_too_large_is_refused_and_deletes_nothing(app, auth
     assert [row[0] for row in image_rows(app)] == ["keep.png"]
 
 
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"image_id": ["A", HUGE]},
+        {"image_id": ["A", "B", "-1"]},
+        {"image_id": ["B", "A", "A"]},
+        {"image_id": ["A", "B"], "before": "A"},  # the page after the last: none
+        {"image_id": ["1e3", "B"]},
+        {"image_id": [""]},
+        {},
+    ],
+)
+def test_a_dragged_album_order_with_odd_ids_is_400_and_changes_nothing(app, auth, client, fields):
+    auth.signup()
+    ids = {}
+    for name in ("A", "B"):
+        assert upload(client, f"{name}.png", None, "private").status_code == 303
+        ids[name] = str(last_image_id(app))
+    album = client.post("/albums", data={"title": "Odd"}).headers["Location"]
+    data = {"album_id": album.rsplit("/", 1)[1], "image_id": list(ids.values())}
+    assert client.post("/albums/add", data=data).status_code == 303
+    shown = re.findall(r'data-image-id="(\d+)"', client.get(album).get_data(as_text=True))
+    sent = {
+        k: [ids.get(v, v) for v in vs] if k == "image_id" else ids[vs] for k, vs in fields.items()
+    }
+    response = client.post(f"{album}/arrange", data=sent)
+    assert_page(response, 400, "Send every image of the page exactly once, and no other.")
+    after = re.findall(r'data-image-id="(\d+)"', client.get(album).get_data(as_text=True))
+    assert after == shown == [ids["B"], ids["A"]]
+
+
 @pytest.mark.parametrize("before", [HUGE, "abc", "-1"])
 def test_admin_page_links_with_a_bad_before_are_400(app, auth, client, before):
     admin = make_user(app, "chief", is_admin=True)

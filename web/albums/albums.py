@@ -49,6 +49,7 @@ MOVES = ("earlier", "later", "front")
 NOT_IN_ALBUM = N_("That image is not in the album.")
 NOT_THE_IMAGES = N_("Send every image of the album exactly once, and no other.")
 STALE_PAGE = N_("The album changed since this page was shown; open it again.")
+NOT_THE_PAGE = N_("Send every image of the page exactly once, and no other.")
 
 
 @dataclass
@@ -278,6 +279,28 @@ def reorder(album: Album, image_ids: list[int]) -> Album:
             raise RuleError(NOT_THE_IMAGES)
         _renumber(album, list(image_ids), entries)
     return album
+
+
+def arrange_page(album: Album, before: int | None, limit: int, image_ids: list[int]) -> Album:
+    """Put the images of one page of the album (the page after ``before``, of ``limit``
+    images, as ``page`` shows it) in the order of ``image_ids``, which must name each of
+    them exactly once (RuleError and nothing changed otherwise): they take the places
+    the page's images had, the other pages keep theirs, and the album is ordered by hand
+    from then on (``reorder``)."""
+    with backend_failures(BUSY):
+        shown = _shown_order(album, _entries(album))
+    try:
+        on_page = [image.id for image in page(album, before, limit).items]
+    except RuleError:
+        db.session.rollback()
+        raise
+    if len(image_ids) != len(on_page) or set(image_ids) != set(on_page):
+        db.session.rollback()
+        raise RuleError(NOT_THE_PAGE)
+    places = sorted(shown.index(image_id) for image_id in on_page)
+    for place, image_id in zip(places, image_ids, strict=True):
+        shown[place] = image_id
+    return reorder(album, shown)
 
 
 def move(album: Album, image_id: int, where: str) -> Album:

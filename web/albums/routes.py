@@ -336,6 +336,18 @@ def move_image(album_id: int) -> Response:
     return _to_album(album.id, before=before, _anchor=f"album-images-{image_id}")
 
 
+@albums_bp.route("/albums/<int:album_id>/arrange", methods=["POST"])
+@login_required
+def arrange_page(album_id: int) -> Response:
+    """Put the images of one page of the album in the order sent (the album page's
+    script, after a picture was dragged to another place); back to that page."""
+    album = albums.get_album(album_id, current_user)
+    ids = _selected_ids(albums.NOT_THE_PAGE)
+    before = parse_id(request.form.get("before"))
+    albums.arrange_page(album, before, current_app.config["PAGE_SIZE"], ids)
+    return _to_album(album.id, before=before)
+
+
 @albums_bp.route("/albums/<int:album_id>/delete", methods=["POST"])
 @login_required
 def delete_album(album_id: int) -> Response:
@@ -350,11 +362,12 @@ def delete_album(album_id: int) -> Response:
     return redirect(url_for("albums.album_list"), code=303)
 
 
-def _selected_ids() -> list[int]:
-    """The image ids a form sends (at most 1000); one that is not an id refuses them all."""
+def _selected_ids(refusal: str = N_("Select the images first.")) -> list[int]:
+    """The image ids a form sends (at most 1000); one that is not an id refuses them all
+    (RuleError ``refusal``)."""
     ids = [parse_id(value) for value in request.form.getlist("image_id")[: albums.MAX_BATCH]]
     if not ids or any(number is None for number in ids):
-        raise RuleError(N_("Select the images first."))
+        raise RuleError(refusal)
     return [number for number in ids if number is not None]
 
 
