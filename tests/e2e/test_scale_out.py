@@ -259,7 +259,7 @@ def test_a_journey_through_nginx_survives_an_instance_killed_midway(
     tab.goto("/trash")
     with tab.navigation(tab.url(f"/trash/{number}/delete")):
         page.locator(f"#trashed-{number}").get_by_role(
-            "button", name=f"Delete {chosen} forever"
+            "button", name=f"Delete forever {chosen}"
         ).click()
     with tab.navigation(tab.url("/trash")):
         page.get_by_role("button", name="Delete for good").click()

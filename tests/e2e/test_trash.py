@@ -41,7 +41,7 @@ def test_delete_restore_and_delete_for_good(tab, tmp_path):
 
     tab.goto("/trash")
     with tab.navigation(tab.url(f"/trash/{image_id}/delete")):
-        item.get_by_role("button", name=f"Delete {LONG_NAME} forever").click()
+        item.get_by_role("button", name=f"Delete forever {LONG_NAME}").click()
     expect(page.get_by_role("heading", name=re.compile("for good"))).to_contain_text(LONG_NAME)
     tab.assert_fits(390)
     with tab.navigation(tab.url("/trash")):
