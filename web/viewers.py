@@ -36,13 +36,17 @@ class Along:
     statement: Select
     answered: bool = False
     result: Any = None
+    # The viewer is loaded with only what every request checks (see
+    # ``sessions.load``), the rest on first use: for requests that show no page.
+    light: bool = False
 
 
-def load_along_with_viewer(key: Hashable, statement: Select) -> None:
+def load_along_with_viewer(key: Hashable, statement: Select, light: bool = False) -> None:
     """Ask that ``statement`` come in the same round trip as the signed-in viewer, whoever
     loads the viewer first in this request (a hook may, before the view); the view then
-    gets its result from ``load_with_viewer`` with the same ``key``."""
-    g.viewer_along = Along(key, statement)
+    gets its result from ``load_with_viewer`` with the same ``key``. ``light``: the
+    request shows no page, so the viewer's other columns are read only if used."""
+    g.viewer_along = Along(key, statement, light=light)
 
 
 def load_with_viewer(viewer: Any, key: Hashable, statement: Callable[[], Select]) -> Any:

@@ -9,11 +9,13 @@ exists. Sessions older than SESSION_DAYS end on their own.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import secrets
 
 from flask import current_app
-from sqlalchemy import and_, delete, outerjoin, select
+from sqlalchemy import Join, Select, and_, bindparam, delete, outerjoin, select
+from sqlalchemy.orm import load_only
 
 from ..extensions import db
 from ..models import ACTIVE, User, UserSession, utcnow
@@ -68,27 +70,50 @@ def load(user_id: str, token: str | None) -> User | None:
         uid = int(user_id)
     except ValueError:
         return None
-    live = and_(
-        UserSession.token_hash == _hash(token),
-        UserSession.user_id == uid,
-        UserSession.created_at >= _oldest_allowed(),
-    )
+    session_values = {LIVE_HASH: _hash(token), LIVE_USER: uid, LIVE_SINCE: _oldest_allowed()}
     along = pending_along()
     if along is not None:
         statement = along.statement
-        entity = statement.column_descriptions[0]["entity"]
-        signed_in = outerjoin(entity, UserSession, live).outerjoin(
-            User, and_(User.id == UserSession.user_id, User.state == ACTIVE)
-        )
-        row = db.session.execute(
-            statement.add_columns(User).select_from(signed_in).limit(1)
-        ).first()
+        joined = statement.add_columns(User).select_from(_signed_in(statement)).limit(1)
+        if along.light:
+            joined = joined.options(EVERY_REQUEST)
+        row = db.session.execute(joined, session_values).first()
         along.answered = True
         if row is not None:
             along.result = row[0]
             return row[-1]
-    return db.session.scalar(
-        select(User)
-        .join(UserSession, UserSession.user_id == User.id)
-        .where(live, User.state == ACTIVE)
+    return db.session.scalar(_LIVE_USER, session_values)
+
+
+# The live session of the cookie, as bound parameters: the statements that check it are
+# made once, and each request only gives its values.
+LIVE_HASH, LIVE_USER, LIVE_SINCE = "live_token_hash", "live_user_id", "live_since"
+_LIVE = and_(
+    UserSession.token_hash == bindparam(LIVE_HASH),
+    UserSession.user_id == bindparam(LIVE_USER),
+    UserSession.created_at >= bindparam(LIVE_SINCE),
+)
+_LIVE_USER = (
+    select(User)
+    .join(UserSession, UserSession.user_id == User.id)
+    .where(_LIVE, User.state == ACTIVE)
+)
+# What every request reads of its viewer: who it is, whether the account is active, its
+# role, the language of an error page, and whether a new password comes first. A viewer
+# loaded for a request that shows no page (``Along.light``) has only these; any other
+# column is read from the database if used.
+EVERY_REQUEST = load_only(
+    User.id, User.state, User.is_admin, User.language, User.must_change_password
+)
+
+
+def _signed_in(statement: Select) -> Join:
+    """The query's entity outer-joined to the live session and its active user."""
+    return _signed_in_entity(statement.column_descriptions[0]["entity"])
+
+
+@functools.cache
+def _signed_in_entity(entity: type) -> Join:
+    return outerjoin(entity, UserSession, _LIVE).outerjoin(
+        User, and_(User.id == UserSession.user_id, User.state == ACTIVE)
     )
