@@ -323,9 +323,9 @@ def preview_ready(
     bound_s: float,
 ) -> dict[str, Any]:
     """Upload a photo, then watch the store (every 10 ms, at most ``bound_s``) for its
-    ``.previews/<id>.webp``. When a preview is made only on request (none appears), the
-    row says so and times the first GET of /image/<id>/preview instead."""
-    from web.images.naming import preview_key_for
+    ``.previews/<id>.webp`` (or ``.avif``). When a preview is made only on request (none
+    appears), the row says so and times the first GET of /image/<id>/preview instead."""
+    from web.images.naming import preview_keys_for
 
     exists = object_exists(be)
     largest = max(jpegs(photos), key=lambda p: len(p.data))
@@ -336,11 +336,11 @@ def preview_ready(
         started = time.perf_counter()
         upload_s = owner.upload(name, variant(largest, 10_000 + n), "private", largest.content_type)
         row = next(r for r in reversed(image_rows(be, owner.username)) if r["filename"] == name)
-        key = preview_key_for(row["id"])
+        keys = preview_keys_for(row["id"])  # whichever format PREVIEW_FORMAT chose
         deadline = time.perf_counter() + (bound_s if background else 0)
         ready_s = None
         while True:
-            if exists(row["bucket"], key):
+            if any(exists(row["bucket"], key) for key in keys):
                 ready_s = time.perf_counter() - started
                 break
             if time.perf_counter() > deadline:
@@ -355,7 +355,7 @@ def preview_ready(
             )
             sample["on_request_ms"] = (time.perf_counter() - t0) * 1000
             sample["on_request_status"] = got.status_code
-            sample["stored_after_request"] = exists(row["bucket"], key)
+            sample["stored_after_request"] = any(exists(row["bucket"], key) for key in keys)
         else:
             sample["ready_ms"] = ready_s * 1000
         result["samples"].append(sample)

@@ -78,6 +78,22 @@ def test_image_bytes_read_only_the_columns_serving_needs(app, alice):
     assert "images.camera" in statements[0] and "users.username" in statements[0]
 
 
+def test_image_bytes_read_only_the_columns_serving_needs(app, alice):
+    """The one query of a thumbnail, original or preview reads neither the viewer's
+    secrets nor the image's owner or page-only details; the image page still reads all."""
+    image_id = last_image_id(app)
+    page_only = re.compile(
+        r"password_hash|totp_secret|\bemail\b|users_1|images\.(gps|camera|taken_at|created_at)\b"
+    )
+    for path in ("thumb", "file", "preview"):
+        with count_queries(app) as statements:
+            assert alice.get(f"/image/{image_id}/{path}").status_code == 200
+        assert not page_only.search(statements[0]), (path, statements[0])
+    with count_queries(app) as statements:
+        assert alice.get(f"/image/{image_id}").status_code == 200
+    assert "images.camera" in statements[0] and "users.username" in statements[0]
+
+
 def test_every_image_request_still_checks_the_session(app, alice):
     image_id = last_image_id(app)
     thief = app.test_client()
