@@ -14,12 +14,14 @@ import os
 from collections.abc import Callable, Iterator
 
 import pytest
+from aiosmtpd.controller import Controller
 from playwright.sync_api import expect
 
 from support import mysql
+from support.processes import free_port
 from support.s3 import s3_server
 
-from .helpers import Tab
+from .helpers import Inbox, Tab
 from .live_server import LiveServer, live_server
 
 CHROMIUM = "/usr/bin/chromium"
@@ -79,17 +81,29 @@ def mysql_s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSe
         yield stack.enter_context(live_server(tmp_path_factory.mktemp("e2e-mysql-s3"), env))
 
 
+@pytest.fixture(scope="module")
+def inbox() -> Iterator[Inbox]:
+    """A local SMTP server for a module's own server (``inbox.mail_settings()``)."""
+    handler = Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    handler.port = controller.port
+    yield handler
+    controller.stop()
+
+
 @pytest.fixture
-def open_tab(new_context: Callable[..., object]) -> Iterator[Callable[[LiveServer], Tab]]:
-    """Open a tab in a new browser context (a new person) on a server.
+def open_tab(new_context: Callable[..., object]) -> Iterator[Callable[..., Tab]]:
+    """Open a tab in a new browser context (a new person) on a server; keyword arguments
+    are options of the context (Playwright's ``browser.new_context``).
 
     At teardown, every tab opened must have seen no request to another host, no console
     or page error and no broken image.
     """
     tabs: list[Tab] = []
 
-    def _open(on: LiveServer) -> Tab:
-        context = new_context(base_url=on.url)
+    def _open(on: LiveServer, **options: object) -> Tab:
+        context = new_context(base_url=on.url, **options)
         context.set_default_timeout(ACTION_TIMEOUT)
         context.set_default_navigation_timeout(NAVIGATION_TIMEOUT)
         tab = Tab(context.new_page(), on)

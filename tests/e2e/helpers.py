@@ -9,7 +9,9 @@ import math
 import random
 import re
 import secrets
+import time
 from collections.abc import Iterator
+from email import message_from_bytes, policy
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -536,3 +538,41 @@ def make_admin(server: LiveServer, username: str | None = None) -> str:
     )
     assert username in output, output
     return username
+
+
+# --- mail -------------------------------------------------------------------------------
+
+
+class Inbox:
+    """What a local SMTP server (aiosmtpd; the ``inbox`` fixture) was sent: each mail's body."""
+
+    def __init__(self) -> None:
+        self.bodies: list[str] = []
+        self.port = 0
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        self.bodies.append(message.get_content())
+        return "250 OK"
+
+    def mail_settings(self) -> dict[str, str]:
+        """The settings of a server that sends its mail here. Links in mail start with
+        PUBLIC_URL http://127.0.0.1: a test follows their path."""
+        return {
+            "MAIL_SERVER": "127.0.0.1",
+            "MAIL_PORT": str(self.port),
+            "MAIL_TLS": "none",
+            "MAIL_FROM": "photos@example.org",
+            "PUBLIC_URL": "http://127.0.0.1",
+        }
+
+    def link_path(self, pattern: str, since: int = 0) -> str:
+        """The path of the link matching ``pattern`` in the first mail after the first
+        ``since`` ones (waiting up to 15 s for it)."""
+        deadline = time.monotonic() + 15
+        while len(self.bodies) <= since and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(self.bodies) > since, "no mail came"
+        match = re.search(r"http://127\.0\.0\.1(" + pattern + ")", self.bodies[since])
+        assert match, self.bodies[since]
+        return match.group(1)

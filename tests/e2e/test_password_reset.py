@@ -4,17 +4,12 @@ from the real mail (caught by an aiosmtpd server), the new password, on a phone'
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
-from email import message_from_bytes, policy
 
 import pytest
-from aiosmtpd.controller import Controller
 from playwright.sync_api import expect
 
-from support.processes import free_port
-
-from .helpers import PASSWORD, fill_login, log_in, sign_up
+from .helpers import PASSWORD, Inbox, fill_login, log_in, sign_up
 from .live_server import LiveServer, live_server
 
 pytestmark = pytest.mark.e2e
@@ -22,36 +17,10 @@ pytestmark = pytest.mark.e2e
 NEW = "Velvet-orchard-compass-77"
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.bodies: list[str] = []
-
-    async def handle_DATA(self, server, session, envelope) -> str:
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        self.bodies.append(message.get_content())
-        return "250 OK"
-
-
 @pytest.fixture(scope="module")
-def inbox() -> Iterator[Inbox]:
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    handler.port = controller.port
-    yield handler
-    controller.stop()
-
-
-@pytest.fixture(scope="module")
-def mail_server(tmp_path_factory: pytest.TempPathFactory, inbox) -> Iterator[LiveServer]:
+def mail_server(tmp_path_factory: pytest.TempPathFactory, inbox: Inbox) -> Iterator[LiveServer]:
     """The embedded default, sending mail to the test's SMTP server."""
-    env = {
-        "MAIL_SERVER": "127.0.0.1",
-        "MAIL_PORT": str(inbox.port),
-        "MAIL_TLS": "none",
-        "MAIL_FROM": "photos@example.org",
-        "PUBLIC_URL": "http://127.0.0.1",  # the test follows the path of the link
-    }
+    env = inbox.mail_settings()
     with live_server(tmp_path_factory.mktemp("e2e-mail"), env) as running:
         yield running
 
@@ -71,10 +40,7 @@ def test_forgot_the_password(open_tab, mail_server, inbox):
         page.get_by_role("button", name="Send me a link").click()
     expect(page.locator("#reset-sent")).to_contain_text("If an account matches")
     tab.assert_fits(390)
-    deadline = time.monotonic() + 15
-    while not inbox.bodies and time.monotonic() < deadline:
-        time.sleep(0.1)
-    path = re.search(r"http://127\.0\.0\.1(/reset/[A-Za-z0-9_-]{43})", inbox.bodies[-1]).group(1)
+    path = inbox.link_path("/reset/[A-Za-z0-9_-]{43}")
     tab.goto(path)
     tab.assert_fits(390)
     page.fill("#new-password", NEW)
