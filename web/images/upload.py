@@ -206,14 +206,8 @@ def _store_objects(image: Image, prepared: _Prepared) -> None:
     owner_id, size = image.owner_id, image.size
     try:
         _put_both(store, image, prepared, thumb_key)
-        marked = db.session.execute(
-            update(Image)
-            .where(Image.id == claim.image_id, Image.state == PENDING)
-            .values(state=READY, thumb_key=thumb_key, updated_at=utcnow())
-        ).rowcount
-        if marked != 1:
+        if not _mark_ready(claim.image_id, owner_id, size, thumb_key):
             raise StorageError("the pending upload was cleaned up before it finished")
-        count_usage(owner_id, 1, size)
         db.session.commit()
         set_committed_value(image, "state", READY)
         set_committed_value(image, "thumb_key", thumb_key)
@@ -226,6 +220,27 @@ def _store_objects(image: Image, prepared: _Prepared) -> None:
         _rollback()
         _undo_claim(claim)
         raise Unavailable(TRY_AGAIN) from exc
+
+
+def _mark_ready(image_id: int, owner_id: int, size: int, thumb_key: str | None) -> bool:
+    """Mark a pending upload ready and count it in its owner's usage, in the caller's
+    transaction; False when the row is no longer pending. On MySQL one statement changes
+    both rows (a round trip fewer per upload); elsewhere, two statements."""
+    ready = {Image.state: READY, Image.thumb_key: thumb_key, Image.updated_at: utcnow()}
+    pending = (Image.id == image_id, Image.state == PENDING)
+    session = db.session
+    if session.get_bind().dialect.name == "mysql":
+        counted = {
+            User.image_count: User.image_count + 1,
+            User.bytes_used: User.bytes_used + size,
+        }
+        both = update(Image).where(*pending, User.id == owner_id).values({**ready, **counted})
+        changed = session.execute(both, execution_options={"synchronize_session": False})
+        return changed.rowcount > 0
+    if session.execute(update(Image).where(*pending).values(ready)).rowcount != 1:
+        return False
+    count_usage(owner_id, 1, size)
+    return True
 
 
 def _put_both(store, image: Image, prepared: _Prepared, thumb_key: str | None) -> None:
