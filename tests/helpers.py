@@ -164,7 +164,7 @@ def teardown_app(app: Flask) -> None:
         with db.engine.begin() as connection:
             for table in reversed(Base.metadata.sorted_tables):
                 connection.execute(table.delete())
-        db.engine.dispose()
+        db.dispose()
 
 
 # --- what a page shows and what the tables and buckets hold ---------------------------
@@ -252,19 +252,21 @@ def user_id(app, username: str) -> int:
 
 @contextmanager
 def count_queries(app) -> Iterator[list[str]]:
-    """The SQL statements the application runs inside the block."""
+    """The SQL statements the application runs inside the block (on any of its engines)."""
     statements: list[str] = []
 
     def record(conn, cursor, statement, *args):
         statements.append(statement)
 
     with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
+        engines = db.engines
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", record)
     try:
         yield statements
     finally:
-        event.remove(engine, "before_cursor_execute", record)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", record)
 
 
 # --- acting as a user, and failures on purpose ----------------------------------------

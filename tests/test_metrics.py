@@ -152,7 +152,8 @@ def test_database_and_object_store_failures_are_counted(with_token, app, client,
         assert upload(alice, "b.png").status_code == 503
     with monkeypatch.context() as patch:
         engine = sessionmaker(down_database_engine())
-        patch.setitem(app.extensions, "db_sessionmaker", engine)
+        for maker in ("db_sessionmaker", "db_read_sessionmaker"):  # /myfiles reads with the second
+            patch.setitem(app.extensions, maker, engine)
         assert alice.get("/myfiles").status_code == 503
     after = scrape(client)
     for part in ("object store", "database"):

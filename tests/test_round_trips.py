@@ -8,9 +8,13 @@ from __future__ import annotations
 import re
 import socket
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+import pymysql
 import pytest
-from sqlalchemy import create_engine, text, update
+from flask import Flask
+from sqlalchemy import create_engine, select, text, update
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import NullPool
 
@@ -24,7 +28,14 @@ from tests.helpers import (
     upload,
     user_id,
 )
-from web.extensions import _closed_by_server, _mark_fresh, db
+from web.extensions import (
+    WriteOutsideTransaction,
+    _closed_by_server,
+    _mark_fresh,
+    _refuse_writes,
+    db,
+    reads_only,
+)
 from web.models import User
 
 
@@ -107,17 +118,46 @@ def test_an_image_of_someone_else_stays_hidden_and_admins_see_it(app, alice):
     assert app.test_client().get(f"/image/{image_id}/thumb").status_code == 404  # anonymous
 
 
-def test_a_gallery_page_costs_at_most_three_round_trips(app, alice):
+@contextmanager
+def round_trips(app, backend) -> Iterator[list[str]]:
+    """The database round trips made inside the block: on MySQL every command PyMySQL
+    sends (queries, COMMIT, ROLLBACK, pings); on SQLite, in the process, the statements."""
+    if backend != "mysql-s3":
+        with count_queries(app) as statements:
+            yield statements
+        return
+    commands: list[str] = []
+    real = pymysql.connections.Connection._execute_command
+
+    def counted(connection, command, sql):
+        commands.append(sql.decode(errors="replace") if isinstance(sql, bytes) else str(sql))
+        return real(connection, command, sql)
+
+    pymysql.connections.Connection._execute_command = counted
+    try:
+        yield commands
+    finally:
+        pymysql.connections.Connection._execute_command = real
+
+
+def test_a_gallery_page_costs_at_most_three_round_trips(app, alice, backend):
+    """On MySQL: the session with its user, the pages, the albums; no ROLLBACK after them
+    (the galleries read in autocommit mode), whatever the sort and search."""
     for n in range(4):
         upload(alice, f"public{n}.png", visibility="public")
         upload(alice, f"mine{n}.png", visibility="private")
     public_id = last_image_id(app) - 1
     say(alice, public_id, "Nice one")
+    alice.post("/albums", data={"title": "Trip"})
     for path in ("/myfiles", "/gallery", "/myfiles?sort=name&q=n", "/gallery?sort=size"):
-        with count_queries(app) as statements:
+        alice.get(path)  # the pools have their connections
+        with round_trips(app, backend) as commands:
             response = alice.get(path)
         assert response.status_code == 200
-        assert len(statements) <= 3, (path, statements)
+        assert len(commands) <= 3, (path, commands)
+        assert not any(c.upper().startswith(("ROLLBACK", "COMMIT")) for c in commands), commands
+    html = alice.get("/myfiles").get_data(as_text=True)
+    assert ">Trip</option>" in html
     html = alice.get("/myfiles").get_data(as_text=True)
     assert f'id="comment-count-{public_id}">1 comment<' in html
     assert 'alt="mine3.png"' in html and 'alt="public3.png"' in html
@@ -139,6 +179,54 @@ def test_both_lists_of_my_files_page_on_their_own(app, alice):
     assert later and "private_after" not in html
     html = alice.get(later.group(1).replace("&amp;", "&")).get_data(as_text=True)
     assert shown(html) == {"p0.png", "m1.png", "private.png"}
+
+
+@pytest.mark.parametrize(
+    ("statement", "read"),
+    [
+        ("SELECT images.id FROM images WHERE images.scope = %(scope)s", True),
+        ("  select 1", True),
+        ("SHOW VARIABLES LIKE 'sql_mode'", True),
+        ("UPDATE users SET name=%(name)s", False),
+        ("INSERT INTO comments (body) VALUES (%(body)s)", False),
+        ("DELETE FROM user_sessions WHERE id = %(id)s", False),
+        ("SELECT users.id FROM users WHERE users.id = %(id)s FOR UPDATE", False),
+        ("SELECT id FROM users LOCK IN SHARE MODE", False),
+        ("WITH gone AS (SELECT 1) DELETE FROM users", False),
+    ],
+)
+def test_the_engine_in_autocommit_mode_runs_plain_reads_only(statement, read):
+    if read:
+        _refuse_writes(None, None, statement)
+    else:
+        with pytest.raises(WriteOutsideTransaction):
+            _refuse_writes(None, None, statement)
+
+
+def test_a_reads_only_view_cannot_write_outside_a_transaction(app, backend):
+    """A view marked reads_only whose GET writes fails on MySQL, where its statements run in
+    autocommit mode (each would commit on its own), and changes nothing; its POST writes in
+    a transaction as any request does. SQLite has one engine for all requests."""
+
+    def rename() -> str:
+        db.session.execute(update(User).values(name="Renamed"))
+        db.session.commit()
+        return "renamed"
+
+    app.add_url_rule("/rename-all", view_func=reads_only(rename), methods=["GET", "POST"])
+    make_user(app, "carol")
+    client = app.test_client()
+    if backend == "mysql-s3":
+        with pytest.raises(WriteOutsideTransaction):
+            client.get("/rename-all")
+        assert _names(app) == {"Carol"}
+    assert client.post("/rename-all").get_data(as_text=True) == "renamed"
+    assert _names(app) == {"Renamed"}
+
+
+def _names(app: Flask) -> set[str]:
+    with app.app_context():
+        return set(db.session.scalars(select(User.name)))
 
 
 # --- the pool (MySQL) -------------------------------------------------------------------

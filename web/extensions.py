@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import re
 import select
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import redis
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context, request
 from flask_bootstrap import Bootstrap5
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -23,8 +25,35 @@ from .storage import ObjectStore, create_store
 _log = logging.getLogger("web.db")
 
 
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def reads_only(view: View) -> View:
+    """Mark a view whose GET (and HEAD) requests only read the database: on MySQL their
+    statements run in autocommit mode (see ``Database``), which saves the ROLLBACK round
+    trip that would end their transaction. A write in such a request fails (always, so a
+    test finds it) rather than commit outside a transaction."""
+    view.reads_only = True  # type: ignore[attr-defined]
+    return view
+
+
 class Database:
-    """One engine per application and one session per request (or CLI command)."""
+    """One engine per application and one session per request (or CLI command).
+
+    On MySQL a second engine serves the GET requests of the views marked ``reads_only``
+    (the galleries): its connections stay in autocommit mode, set once when each is
+    opened. With autocommit off, as everywhere else, a SELECT opens a transaction on the
+    server (a consistent snapshot) that only a ROLLBACK or COMMIT ends: one more round
+    trip for every request, 4 instead of 3 for a gallery page. In autocommit mode each
+    SELECT is its own transaction, ended by the server with its answer, so the request
+    ends without a command (``skip_autocommit_rollback``; the pool's reset rolls back only
+    what the server says is open). What such a page gives up is one snapshot for its few
+    SELECTs: the session, the page and the albums are each read as they are at that
+    moment, as two requests in a row would read them. Writes never go this way: the
+    engine refuses any statement but a plain read (``_refuse_writes``), and every other
+    request, GET or not, uses the first engine and its transactions as before. SQLite
+    (in-process, no round trips) keeps one engine.
+    """
 
     def init_app(self, app: Flask) -> None:
         url: str = app.config["DATABASE_URL"]
@@ -55,15 +84,23 @@ class Database:
                     "write_timeout": config["DB_TIMEOUT"],
                 }
         engine = create_engine(url, **options)
+        engines = [engine]
         if url.startswith("sqlite"):
             event.listen(engine, "connect", _sqlite_pragmas)
         else:
-            event.listen(engine, "connect", _mark_fresh)
-            event.listen(engine, "checkout", _closed_by_server)
-            event.listen(engine, "reset", _end_open_transaction)
-            event.listen(engine, "handle_error", _note_failure)
+            _listen(engine)
+        reads = engine
+        if url.startswith("mysql"):
+            reads = create_engine(
+                url, **options, isolation_level="AUTOCOMMIT", skip_autocommit_rollback=True
+            )
+            _listen(reads)
+            event.listen(reads, "before_cursor_execute", _refuse_writes)
+            engines.append(reads)
         app.extensions["db_engine"] = engine
+        app.extensions["db_engines"] = engines  # every engine, for listeners (metrics)
         app.extensions["db_sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
+        app.extensions["db_read_sessionmaker"] = sessionmaker(reads, expire_on_commit=False)
         app.teardown_appcontext(self._close)
 
     @property
@@ -71,10 +108,21 @@ class Database:
         return current_app.extensions["db_engine"]
 
     @property
+    def engines(self) -> list[Engine]:
+        """The application's engines: ``engine``, and on MySQL the one of reads_only views."""
+        return current_app.extensions["db_engines"]
+
+    @property
     def session(self) -> Session:
         if "db_session" not in g:
-            g.db_session = current_app.extensions["db_sessionmaker"]()
+            maker = "db_read_sessionmaker" if _reading_only() else "db_sessionmaker"
+            g.db_session = current_app.extensions[maker]()
         return g.db_session
+
+    def dispose(self) -> None:
+        """Close the pooled connections of every engine (tests, a forked worker)."""
+        for engine in self.engines:
+            engine.dispose()
 
     @staticmethod
     def _close(exc: BaseException | None) -> None:
@@ -92,6 +140,40 @@ class Database:
                 session.invalidate()  # gives the connection back without a round trip
             except SQLAlchemyError as again:
                 _log.debug("dropping the failed session: %s", again)
+
+
+def _reading_only() -> bool:
+    """Whether this request is the GET (or HEAD) of a view marked ``reads_only``."""
+    if not has_request_context() or request.method not in ("GET", "HEAD"):
+        return False
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "reads_only", False))
+
+
+def _listen(engine: Engine) -> None:
+    """The pool's handling of a server's connections (MySQL)."""
+    event.listen(engine, "connect", _mark_fresh)
+    event.listen(engine, "checkout", _closed_by_server)
+    event.listen(engine, "reset", _end_open_transaction)
+    event.listen(engine, "handle_error", _note_failure)
+
+
+class WriteOutsideTransaction(RuntimeError):
+    """A reads_only request tried to change the database."""
+
+
+# A statement that only reads: a SELECT (or SHOW) that locks no row.
+_PLAIN_READ = re.compile(r"\s*(SELECT|SHOW)\b", re.IGNORECASE)
+_LOCKING = re.compile(r"\b(FOR\s+UPDATE|FOR\s+SHARE|LOCK\s+IN\s+SHARE\s+MODE)\b", re.IGNORECASE)
+
+
+def _refuse_writes(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    """Refuse, on the engine in autocommit mode, what would change the database (or lock
+    rows): each such statement would commit on its own there, outside any transaction."""
+    if not _PLAIN_READ.match(statement) or _LOCKING.search(statement):
+        raise WriteOutsideTransaction(
+            f"a request marked reads_only ran a statement that is no plain read: {statement[:80]!r}"
+        )
 
 
 def _first_line(failure: Exception) -> str:

@@ -29,6 +29,7 @@ from werkzeug.datastructures import FileStorage
 from .. import jobs
 from ..albums import albums
 from ..comments import threads
+from ..extensions import reads_only
 from ..i18n import date_time, language
 from ..integers import parse_id
 from ..models import PUBLIC, PUBLIC_SCOPE, VISIBILITIES, Image, Job
@@ -204,6 +205,7 @@ def index() -> str:
 
 
 @bp.route("/gallery", methods=["GET"])
+@reads_only
 def public_gallery() -> str | Response:
     """Everyone's public images; open to visitors only with ANONYMOUS_GALLERY."""
     if not signed_in(current_user) and not current_app.config["ANONYMOUS_GALLERY"]:
@@ -252,6 +254,7 @@ def _render_myfiles(status: int = 200, form: UploadForm | None = None) -> tuple[
 
 
 @bp.route("/myfiles", methods=["GET", "POST"])
+@reads_only  # its GET: an upload (POST) writes as ever
 @login_required
 def myfiles() -> tuple[str, int] | Response:
     if request.method == "GET":
@@ -465,14 +468,15 @@ _ONE_IMAGE = frozenset(
 )
 
 
-# Of those, the views that answer with the image's bytes and show no page.
-_BYTES = frozenset({"gallery.image_file", "gallery.image_preview", "gallery.image_thumb"})
+# Of those, the views that answer with the image's bytes and show no page (no rate
+# limit applies to them either).
+BYTES_ENDPOINTS = frozenset({"gallery.image_file", "gallery.image_preview", "gallery.image_thumb"})
 
 
 @bp.url_value_preprocessor
 def _image_with_viewer(endpoint: str | None, values: dict | None) -> None:
     if endpoint in _ONE_IMAGE and values and "image_id" in values:
-        access.load_with_the_viewer(values["image_id"], bytes_only=endpoint in _BYTES)
+        access.load_with_the_viewer(values["image_id"], bytes_only=endpoint in BYTES_ENDPOINTS)
 
 
 def _send(image: Image, thumbnail: bool) -> Response:

@@ -136,7 +136,8 @@ def init_app(app: Flask) -> None:
     """Count every response as it leaves; time the object store's calls and the
     database's statements."""
     time_store(app.extensions["object_store"])
-    time_statements(app.extensions["db_engine"])
+    for engine in app.extensions["db_engines"]:
+        time_statements(engine)
 
     @app.after_request
     def _count(response: Response) -> Response:
