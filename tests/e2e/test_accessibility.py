@@ -31,6 +31,7 @@ from .helpers import (
     choose_and_upload,
     expect_uploaded,
     fill_login,
+    fill_signup,
     image_id,
     log_in,
     log_out,
@@ -138,8 +139,14 @@ def test_every_page_passes_axe_in_both_themes(open_tab, a11y_server, inbox, tmp_
     audit(visitor, "home")
     visitor.goto("/signin")
     audit(visitor, "sign-up form")
+    fill_signup(visitor, "no spaces allowed", confirm="not-the-same-1")
+    expect(visitor.page.locator(".invalid-feedback").first).to_be_visible()
+    audit(visitor, "sign-up form with errors")
     visitor.goto("/login")
     audit(visitor, "login form")
+    fill_login(visitor, "nobody", "wrong-password-1")
+    expect(visitor.page.locator("main .alert-danger")).to_be_visible()
+    audit(visitor, "login form with an error")
     visitor.goto("/forgot")
     audit(visitor, "forgotten password form")
     visitor.expect_http_error(404, "/no/such/page")
