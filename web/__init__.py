@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request
 from flask import session as flask_session
 from flask_babel import gettext
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -32,11 +32,19 @@ from .api.v1 import bp as api_v1_bp
 from .comments.routes import bp as comments_bp
 from .extensions import bootstrap, csrf, db, limiter, login_manager, storage
 from .i18n import N_
+from .images.routes import BYTES_ENDPOINTS
 from .images.routes import bp as gallery_bp
 from .integers import IdConverter
 from .operations import maintenance, metrics, request_log
 from .operations.routes import bp as operations_bp
 from .sizes import filesize
+
+
+@limiter.request_filter  # once: the limiter is this module's, whatever the application
+def _no_rate_limit() -> bool:
+    """Whether the request is one no rate limit applies to (image bytes, the most asked
+    for): Flask-Limiter then skips looking for its limits."""
+    return request.endpoint in BYTES_ENDPOINTS
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:

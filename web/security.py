@@ -17,6 +17,19 @@ CSP = (
     "form-action 'self'; frame-ancestors 'none'"
 )
 
+# The headers of every response that does not set its own (lower-case name, name, value).
+PAGE_HEADERS = tuple(
+    (name.lower(), name, value)
+    for name, value in (
+        ("Content-Security-Policy", CSP),
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", "same-origin"),
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+        ("Cross-Origin-Resource-Policy", "same-origin"),
+    )
+)
+
 
 def init_app(app: Flask) -> None:
     def _request_id() -> None:
@@ -30,17 +43,20 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _headers(response: Response) -> Response:
+        """Each of ``PAGE_HEADERS`` that the response does not set itself (image bytes
+        carry their own policy), found in one pass over the response's headers."""
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CSP)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
-        if app.config["SESSION_COOKIE_SECURE"]:
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        present = {name.lower() for name, _value in headers}
+        for lowered, name, value in PAGE_HEADERS:
+            if lowered not in present:
+                headers.add(name, value)
+        if app.config["SESSION_COOKIE_SECURE"] and "strict-transport-security" not in present:
+            headers.add("Strict-Transport-Security", "max-age=31536000")
         if "request_id" in g:
-            headers["X-Request-Id"] = g.request_id
+            if "x-request-id" in present:
+                headers["X-Request-Id"] = g.request_id
+            else:
+                headers.add("X-Request-Id", g.request_id)
         return response
 
     csrf_after_login(app)
