@@ -8,6 +8,7 @@ once per run; a server that cannot start fails the run, it never skips. The plai
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,13 +16,42 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine
+from werkzeug import security
 
 from support import mysql
 from support.s3 import S3Server, s3_server
 from tests.helpers import Auth, backend_config, build_app, teardown_app
-from web import migrate
+from web import migrate, models
+from web.accounts import registration
+from web.albums import links
 
 BACKENDS = ["sqlite-files", "mysql-s3"]
+
+# Passwords of test users are hashed with few rounds: the app's scrypt costs 0.1-0.3 s a
+# hash on this machine and a test makes and checks several, minutes over the whole run.
+# Tests about the hashing itself carry ``@pytest.mark.real_password_hashing``.
+CHEAP_PASSWORD_HASH = "pbkdf2:sha256:1000"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "real_password_hashing: the test sees passwords hashed as the app does"
+    )
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """Hash passwords with few rounds, unless the test is about the hashing. The hash that
+    unknown users' logins are checked against is kept per process, so it is made anew."""
+    if not request.node.get_closest_marker("real_password_hashing"):
+        cheap = functools.partial(security.generate_password_hash, method=CHEAP_PASSWORD_HASH)
+        for module in (models, registration, links):
+            monkeypatch.setattr(module, "generate_password_hash", cheap)
+    registration._dummy_hash.cache_clear()
+    yield
+    registration._dummy_hash.cache_clear()
 
 
 # --- real services, once per run ----------------------------------------------------

@@ -199,6 +199,7 @@ def test_next_with_a_local_path_is_followed(app, client):
     assert response.headers["Location"] == "/image/7"
 
 
+@pytest.mark.real_password_hashing
 def test_passwords_are_hashed(app):
     make_user(app, "alice")
     with app.app_context():

@@ -183,6 +183,7 @@ def test_every_failed_login_checks_one_password_hash(app, client, hash_checks, u
     assert len(hash_checks) == 1
 
 
+@pytest.mark.real_password_hashing
 def test_the_unknown_user_check_uses_a_hash_made_like_the_real_ones(app):
     with app.app_context():
         user = registration.find_user(make_user(app, "bob").username)
