@@ -79,7 +79,9 @@ def mysql_database(mysql_base_url: str) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def s3() -> Iterator[S3Server]:
-    with s3_server() as server:
+    """The S3 server of this run; its buckets share one SeaweedFS collection, so that a
+    test's new buckets take writes at once (support/s3.py, ``_one_collection``)."""
+    with s3_server(one_collection=True) as server:
         yield server
 
 
