@@ -445,11 +445,13 @@ def image_page(image_id: int) -> str:
 
 
 @bp.route("/image/<int:image_id>/file", methods=["GET"])
+@reads_only
 def image_file(image_id: int) -> Response:
     return _send(access.get_image(image_id, current_user), thumbnail=False)
 
 
 @bp.route("/image/<int:image_id>/preview", methods=["GET"])
+@reads_only
 def image_preview(image_id: int) -> Response:
     """The rendition the image page shows (see serving.preview_response)."""
     image = access.get_image(image_id, current_user)
@@ -457,6 +459,7 @@ def image_preview(image_id: int) -> Response:
 
 
 @bp.route("/image/<int:image_id>/thumb", methods=["GET"])
+@reads_only
 def image_thumb(image_id: int) -> Response:
     return _send(access.get_image(image_id, current_user), thumbnail=True)
 
