@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import Select, and_, func, literal, or_, select, union_all
+from sqlalchemy.orm import joinedload, load_only
 
 from ..extensions import db
 from ..models import PRIVATE, PUBLIC, VISIBLE_STATES, Comment, Image, User, scope_for
@@ -42,17 +43,41 @@ def list_images(
     return list_pages([(scope, cursor)], sort, query, limit)[0]
 
 
+# What a gallery's cards show of an image and of its owner (``list_pages(cards=True)``).
+# A page reads about a hundred rows; every column fewer is one less for the driver to
+# decode (PyMySQL does it in Python), and an owner's row has many.
+CARD_COLUMNS = (
+    Image.id,
+    Image.owner_id,
+    Image.filename,
+    Image.visibility,
+    Image.scope,
+    Image.state,
+    Image.thumb_key,
+    Image.content_type,
+    Image.size,
+    Image.width,
+    Image.height,
+    Image.thumb_width,
+    Image.thumb_height,
+    Image.created_at,
+)
+CARD_OWNER_COLUMNS = (User.id, User.username)
+
+
 def list_pages(
     wanted: list[tuple[int | tuple[int, ...], str | None]],
     sort: str = "date",
     query: str = "",
     limit: int = 48,
+    cards: bool = False,
 ) -> list[Page]:
     """A page of each of several galleries (``wanted``: their scopes and cursors), in the
     same sort and search, with their comment counts: one database round trip for them all
     (/myfiles shows the public gallery and the user's own). Each page's ids come from its
     own index walk (at most ``limit`` + 1 rows, however large the gallery); the images are
-    then read by id."""
+    then read by id. ``cards``: only what a gallery's cards show (``CARD_COLUMNS``) is
+    read; any other column of those images would be read on first use, a query each."""
     sort = sort if sort in SORTS else "date"
     column, descending, _index, _kind = SORTS[sort]
     query = (query or "").strip()[:100]
@@ -74,6 +99,10 @@ def list_pages(
         .join(chosen, chosen.c.id == Image.id)
         .order_by(chosen.c.part, *_order(column, descending))
     )
+    if cards:
+        stmt = stmt.options(
+            load_only(*CARD_COLUMNS), joinedload(Image.owner).load_only(*CARD_OWNER_COLUMNS)
+        )
     found: list[list[Image]] = [[] for _ in wanted]
     counts: list[dict[int, int]] = [{} for _ in wanted]
     for image, part, count in db.session.execute(stmt):

@@ -221,6 +221,7 @@ def _pages(*wanted: tuple[int, str]) -> list[Grid]:
         request.args.get("sort", "date"),
         request.args.get("q", ""),
         current_app.config["PAGE_SIZE"],
+        cards=True,
     )
     return [_grid(page, cursor_arg) for page, (_, cursor_arg) in zip(pages, wanted, strict=True)]
 
