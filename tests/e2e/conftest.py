@@ -121,9 +121,21 @@ def tab(open_tab: Callable[[LiveServer], Tab], server: LiveServer) -> Tab:
     return open_tab(server)
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every browser test carries the ``e2e`` marker, so ``make test-quick`` leaves them out."""
+    """Every browser test carries the ``e2e`` marker, so ``make test-quick`` leaves them out.
+
+    The tests of a module here run together and in the order of the file. Pytest puts the
+    tests that use the browser apart from those that don't, which split test_scale_out.py
+    in two and started its whole stack (MariaDB, SeaweedFS, Redis, two instances, nginx)
+    twice, and ran its journey, which kills an instance, before the other tests there."""
     folder = os.path.dirname(__file__)
-    for item in items:
+    first: dict[str, int] = {}
+    keys: dict[int, tuple[int, int]] = {}
+    for n, item in enumerate(items):
         if str(item.path).startswith(folder):
             item.add_marker(pytest.mark.e2e)
+            keys[id(item)] = (first.setdefault(str(item.path), n), item.location[1] or 0)
+        else:
+            keys[id(item)] = (n, 0)
+    items.sort(key=lambda item: keys[id(item)])
