@@ -93,10 +93,14 @@ class ThumbnailCache:
 
 
 def _thumbnail_cache() -> ThumbnailCache | None:
+    extensions = current_app.extensions
+    cache = extensions.get("thumbnail_cache")
+    if cache is not None:
+        return cache
     limit = current_app.config["THUMB_CACHE_MB"] * 1024 * 1024
     if not limit:
         return None
-    return current_app.extensions.setdefault("thumbnail_cache", ThumbnailCache(limit))
+    return extensions.setdefault("thumbnail_cache", ThumbnailCache(limit))
 
 
 def _read_gate() -> threading.BoundedSemaphore:
