@@ -5,7 +5,7 @@ the viewer in the same database round trip as what the request is about."""
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import g
@@ -39,14 +39,20 @@ class Along:
     # The viewer is loaded with only what every request checks (see
     # ``sessions.load``), the rest on first use: for requests that show no page.
     light: bool = False
+    # The values of the statement's bound parameters: a statement made once, at import,
+    # with ``bindparam``s (the session's loader then reuses what it builds from it).
+    params: dict[str, Any] = field(default_factory=dict)
 
 
-def load_along_with_viewer(key: Hashable, statement: Select, light: bool = False) -> None:
+def load_along_with_viewer(
+    key: Hashable, statement: Select, light: bool = False, params: dict[str, Any] | None = None
+) -> None:
     """Ask that ``statement`` come in the same round trip as the signed-in viewer, whoever
     loads the viewer first in this request (a hook may, before the view); the view then
     gets its result from ``load_with_viewer`` with the same ``key``. ``light``: the
-    request shows no page, so the viewer's other columns are read only if used."""
-    g.viewer_along = Along(key, statement, light=light)
+    request shows no page, so the viewer's other columns are read only if used.
+    ``params``: the values of a statement made once with bound parameters."""
+    g.viewer_along = Along(key, statement, light=light, params=params or {})
 
 
 def load_with_viewer(viewer: Any, key: Hashable, statement: Callable[[], Select]) -> Any:
@@ -66,7 +72,7 @@ def load_with_viewer(viewer: Any, key: Hashable, statement: Callable[[], Select]
         g.pop("viewer_along", None)
     if along.answered:
         return along.result
-    return db.session.scalars(along.statement).first()
+    return db.session.scalars(along.statement, along.params).first()
 
 
 def pending_along() -> Along | None:

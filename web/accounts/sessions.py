@@ -73,11 +73,11 @@ def load(user_id: str, token: str | None) -> User | None:
     session_values = {LIVE_HASH: _hash(token), LIVE_USER: uid, LIVE_SINCE: _oldest_allowed()}
     along = pending_along()
     if along is not None:
-        statement = along.statement
-        joined = statement.add_columns(User).select_from(_signed_in(statement)).limit(1)
-        if along.light:
-            joined = joined.options(EVERY_REQUEST)
-        row = db.session.execute(joined, session_values).first()
+        if along.params:  # a statement made once: so is its join with the session
+            joined = _joined_once(along.statement, along.light)
+        else:
+            joined = _joined(along.statement, along.light)
+        row = db.session.execute(joined, {**along.params, **session_values}).first()
         along.answered = True
         if row is not None:
             along.result = row[0]
@@ -105,6 +105,17 @@ _LIVE_USER = (
 EVERY_REQUEST = load_only(
     User.id, User.state, User.is_admin, User.language, User.must_change_password
 )
+
+
+def _joined(statement: Select, light: bool) -> Select:
+    """``statement`` with the viewer of the live session, outer-joined: one row, the
+    viewer None when the session is not live (``light``: only ``EVERY_REQUEST``)."""
+    joined = statement.add_columns(User).select_from(_signed_in(statement)).limit(1)
+    return joined.options(EVERY_REQUEST) if light else joined
+
+
+# Statements made once (with bound parameters) are few: each one's join is kept.
+_joined_once = functools.lru_cache(maxsize=16)(_joined)
 
 
 def _signed_in(statement: Select) -> Join:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import defer, lazyload
 
 from ..extensions import db
@@ -60,8 +60,11 @@ def load_with_the_viewer(image_id: int, bytes_only: bool = False) -> None:
     the request answers with the image's bytes and shows no page, so only the columns
     that serving them needs are read, of the image and of the viewer (the others would
     be read on first use)."""
-    statement = _FOR_BYTES.where(Image.id == image_id) if bytes_only else _by_id(image_id)
-    load_along_with_viewer(("image", image_id), statement, light=bytes_only)
+    if bytes_only:
+        params = {IMAGE_ID: image_id}
+        load_along_with_viewer(("image", image_id), _FOR_BYTES, light=True, params=params)
+    else:
+        load_along_with_viewer(("image", image_id), _by_id(image_id))
 
 
 def _by_id(image_id: int) -> Select:
@@ -69,19 +72,25 @@ def _by_id(image_id: int) -> Select:
 
 
 # An image whose bytes are served: without its owner (joined by default) or the details
-# only its page shows. Each column fewer is work saved in every thumbnail request.
-_FOR_BYTES = select(Image).options(
-    lazyload(Image.owner),
-    defer(Image.scope),
-    defer(Image.width),
-    defer(Image.height),
-    defer(Image.thumb_width),
-    defer(Image.thumb_height),
-    defer(Image.camera),
-    defer(Image.taken_at),
-    defer(Image.gps),
-    defer(Image.created_at),
-    defer(Image.updated_at),
+# only its page shows. Each column fewer is work saved in every thumbnail request. Made
+# once; the image's id is a bound parameter.
+IMAGE_ID = "image_id"
+_FOR_BYTES = (
+    select(Image)
+    .where(Image.id == bindparam(IMAGE_ID))
+    .options(
+        lazyload(Image.owner),
+        defer(Image.scope),
+        defer(Image.width),
+        defer(Image.height),
+        defer(Image.thumb_width),
+        defer(Image.thumb_height),
+        defer(Image.camera),
+        defer(Image.taken_at),
+        defer(Image.gps),
+        defer(Image.created_at),
+        defer(Image.updated_at),
+    )
 )
 
 
