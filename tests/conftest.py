@@ -40,18 +40,21 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(autouse=True)
-def cheap_password_hashing(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[None]:
+def cheap_password_hashing(request: pytest.FixtureRequest) -> Iterator[None]:
     """Hash passwords with few rounds, unless the test is about the hashing. The hash that
-    unknown users' logins are checked against is kept per process, so it is made anew."""
-    if not request.node.get_closest_marker("real_password_hashing"):
-        cheap = functools.partial(security.generate_password_hash, method=CHEAP_PASSWORD_HASH)
-        for module in (models, registration, links):
-            monkeypatch.setattr(module, "generate_password_hash", cheap)
-    registration._dummy_hash.cache_clear()
-    yield
-    registration._dummy_hash.cache_clear()
+    unknown users' logins are checked against is kept per process, so it is made anew.
+
+    A private MonkeyPatch, not the ``monkeypatch`` fixture: an autouse fixture that took
+    it would make the test's own patches (a dead object store…) outlive the app's
+    teardown, which needs the real ones."""
+    with pytest.MonkeyPatch.context() as patch:
+        if not request.node.get_closest_marker("real_password_hashing"):
+            cheap = functools.partial(security.generate_password_hash, method=CHEAP_PASSWORD_HASH)
+            for module in (models, registration, links):
+                patch.setattr(module, "generate_password_hash", cheap)
+        registration._dummy_hash.cache_clear()
+        yield
+        registration._dummy_hash.cache_clear()
 
 
 # --- real services, once per run ----------------------------------------------------
