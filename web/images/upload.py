@@ -234,7 +234,11 @@ def _mark_ready(image_id: int, owner_id: int, size: int, thumb_key: str | None) 
             User.image_count: User.image_count + 1,
             User.bytes_used: User.bytes_used + size,
         }
-        both = update(Image).where(*pending, User.id == owner_id).values({**ready, **counted})
+        both = (
+            update(Image)
+            .where(*pending, User.id == owner_id, Image.owner_id == User.id)
+            .values({**ready, **counted})
+        )
         changed = session.execute(both, execution_options={"synchronize_session": False})
         return changed.rowcount > 0
     if session.execute(update(Image).where(*pending).values(ready)).rowcount != 1:
