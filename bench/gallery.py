@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, event, func, insert, select, update
 
+from web.images.names import index_names
 from web.paging import encode_cursor
 
 from . import client, phases, stack
@@ -141,7 +142,11 @@ class Gallery:
                     }
                 )
             with self.engine.begin() as conn:
+                ids = self.table.c.id
+                last = conn.execute(select(func.max(ids))).scalar() or 0
                 conn.execute(insert(self.table), rows)
+                # their names' trigrams, as an upload writes them (the search uses them)
+                index_names(conn, conn.execute(select(ids).where(ids > last)).scalars().all())
                 # the owner's kept counters, as an upload would change them
                 conn.execute(
                     update(self.users)

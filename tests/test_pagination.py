@@ -10,6 +10,7 @@ from sqlalchemy import insert
 from tests.helpers import make_user
 from web.extensions import db
 from web.images import listing
+from web.images.names import index_all
 from web.models import PUBLIC_SCOPE, READY, Image, utcnow
 
 
@@ -40,6 +41,7 @@ def add_rows(app, owner_id: int, names_and_sizes: list[tuple[str, int]]) -> None
                 for name, size in names_and_sizes
             ],
         )
+        index_all(db.session)
         db.session.commit()
 
 

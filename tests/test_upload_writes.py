@@ -30,10 +30,11 @@ def test_an_upload_claims_with_one_statement_and_is_marked_ready_with_one_transa
         assert upload(client, "a.png").status_code == 303
     writes = [" ".join(s.split()[:3]) for s in statements if not s.lstrip().startswith("SELECT")]
     if backend == "mysql-s3":  # one statement marks it ready and counts it, a round trip
-        assert writes == ["INSERT INTO images", "UPDATE images, users"]
+        assert writes == ["INSERT INTO images", "INSERT INTO name_trigrams", "UPDATE images, users"]
     else:
         assert writes == [
-            "INSERT INTO images",  # the claim: a PENDING row, nothing else
+            "INSERT INTO images",  # the claim: a PENDING row
+            "INSERT INTO name_trigrams",  # and its name's trigrams, in the same transaction
             "UPDATE images SET",  # ready, naming its thumbnail
             "UPDATE users SET",  # the owner's counters, in the same transaction
         ]

@@ -187,6 +187,24 @@ def scope_for(visibility: str, owner_id: int) -> int:
     return PUBLIC_SCOPE if visibility == PUBLIC else owner_id
 
 
+GramString = String(3).with_variant(String(3, collation="utf8mb4_bin"), "mysql", "mariadb")
+
+
+class NameTrigram(Base):
+    """Every three-character part of an image's name as the database's ``lower()`` folds
+    it, one row each: the index that a gallery's search by name uses (images/names.py
+    writes it in the transaction that sets the name). Derived data: a snapshot leaves
+    it out and its import builds it again."""
+
+    __tablename__ = "name_trigrams"
+    __table_args__ = (Index("ix_name_trigrams_image_id", "image_id"),)
+
+    gram: Mapped[str] = mapped_column(GramString, primary_key=True)
+    image_id: Mapped[int] = mapped_column(
+        ForeignKey("images.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
 class Comment(Base):
     """A comment on a public image. It goes with its image (ON DELETE CASCADE) and with
     its author (``repository._before_user_row_removed``, and the cascade behind it)."""

@@ -27,6 +27,7 @@ from ..rules import TRY_AGAIN, Forbidden, NotFound, Unavailable, claiming_name
 from ..storage import StorageError, sha256_file
 from .access import NO_SUCH_IMAGE, can_delete, can_view
 from .decoding import decode_slot
+from .names import index_names
 from .naming import (
     check_visibility,
     name_taken_message,
@@ -74,6 +75,8 @@ def move_image(
             raise NotFound(BUSY_IMAGE)
         shared = keeps_thumbnail(image, target_bucket(new_visibility, image.owner))
         session.add(_tombstone(image, old, keep_thumbnail=shared))
+        if new_name != old["filename"]:
+            index_names(session, [image.id])
         session.commit()
     session.refresh(image)
     try:
@@ -191,6 +194,7 @@ def _undo_move(image: Image, old: dict[str, Any]) -> None:
             .where(Image.id == image.id, Image.state == MOVING)
             .values(state=READY, updated_at=utcnow(), **old)
         )
+        index_names(session, [image.id])
         session.commit()
         if (bucket, key) != (image.bucket, image.object_key):
             remove_objects(bucket, [key, None if keeps_thumbnail(image, bucket) else thumb])

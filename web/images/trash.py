@@ -50,6 +50,7 @@ from ..rules import (
 from ..storage import StorageError
 from .access import NO_SUCH_IMAGE, can_delete, can_view
 from .moves import finish_move, keeps_thumbnail
+from .names import index_names
 from .naming import name_taken_message, sanitize_filename
 from .removal import BUSY_IMAGE, delete_image, describe, finish_delete, hide
 from .usage import count_usage
@@ -202,6 +203,8 @@ def restore(viewer: User, image_id: int, filename: str | None = None) -> Image:
             holder = _holder(image, old_name, -image.id, trash_key)
             holder.thumb_key = None if keep_thumb else image.thumb_key
             session.add(holder)
+            if name != old_name:
+                index_names(session, [image.id])
             count_usage(image.owner_id, 1, 0)
             session.commit()
     except NameTaken as exc:

@@ -50,6 +50,7 @@ from ..rules import TRY_AGAIN, RuleError, Unavailable, claiming_name
 from ..storage import OutcomeUnknown, StorageError, sha256_file
 from . import quotas, renditions
 from .decoding import decode_slot
+from .names import index_names
 from .naming import (
     check_visibility,
     name_taken_message,
@@ -170,6 +171,8 @@ def _claim(owner: User, filename: str, visibility: str, prepared: _Prepared) -> 
         if quotas.quota_applies(owner):
             quotas.reserve(owner.id, prepared.size)
         db.session.add(image)
+        db.session.flush()
+        index_names(db.session, [image.id], new=True)
         db.session.commit()
     return image
 

@@ -2,9 +2,10 @@
 on any backend (SQLite + files to MySQL + S3 and back).
 
 A snapshot holds every row of every table (users, images, comments, audit log, tokens,
-sessions, share links: whatever the schema has) as JSON lines, every object the image
-rows name (originals and thumbnails), and ``manifest.json`` with the schema revision, the
-row counts, and each object's bucket, key, size and SHA-256.
+sessions, share links: whatever the schema has; not the index of names, which the import
+builds again) as JSON lines, every object the image rows name (originals and
+thumbnails), and ``manifest.json`` with the schema revision, the row counts, and each
+object's bucket, key, size and SHA-256.
 
 Consistency while the app serves: the rows are read in one transaction (a consistent
 snapshot on MySQL/MariaDB, a WAL read transaction on SQLite), so they are all of one
@@ -35,7 +36,8 @@ from flask import current_app
 from sqlalchemy import Connection, Table, select, text
 
 from ..extensions import db, storage
-from ..models import Base
+from ..images.names import index_all
+from ..models import Base, NameTrigram
 from ..storage import ObjectMissing
 
 FORMAT = 1
@@ -81,8 +83,14 @@ def export(dest: Path, progress: Progress = _quiet) -> Summary:
     return _export_to(dest, progress)
 
 
+def _saved_tables() -> list[Table]:
+    """The tables a snapshot holds: all but the index of names, which is derived from
+    the images (and folded as the importing database folds, which may differ)."""
+    return [t for t in Base.metadata.sorted_tables if t.name != NameTrigram.__tablename__]
+
+
 def _export_to(folder: Path, progress: Progress) -> Summary:
-    tables = Base.metadata.sorted_tables
+    tables = _saved_tables()
     with db.engine.connect() as conn:
         _begin_snapshot(conn)
         revision = _revision(conn)
@@ -154,7 +162,7 @@ def _save_object(folder: Path, number: int, bucket: str, key: str) -> dict[str, 
 def _leave_out(rows: dict[str, list[dict]], image_ids: set[int]) -> None:
     """Drop the images whose original vanished, and every row that points at them."""
     rows["images"] = [r for r in rows["images"] if r["id"] not in image_ids]
-    for table in Base.metadata.sorted_tables:
+    for table in _saved_tables():
         for fk in table.foreign_keys:
             if fk.column.table.name == "images" and fk.column.name == "id":
                 column = fk.parent.name
@@ -238,8 +246,9 @@ def _load_from(folder: Path, force: bool, progress: Progress) -> Summary:
         store.ensure_bucket(bucket)
         store.put_file(bucket, entry["key"], str(path), CONTENT_TYPE)
     with db.engine.begin() as conn:
-        for table in progress("tables", tables):
+        for table in progress("tables", _saved_tables()):
             _insert_rows(conn, table, folder / "tables" / f"{table.name}.jsonl", rename)
+        index_all(conn)
     return Summary(manifest["rows"], len(manifest["objects"]), manifest["left_out"])
 
 

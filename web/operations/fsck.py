@@ -14,6 +14,8 @@
 - Objects that no row names, older than the grace period, are removed; so are user
   buckets whose user does not exist, and missing user buckets are created.
 - TRASHED images older than TRASH_DAYS are deleted for good (the trash is emptied).
+- An image whose name has no trigrams in the index of names (a row written by a version
+  from before the index, during a rolling upgrade) is indexed, or searches miss it.
 
 With ``dry_run`` nothing is changed: the report says what would be done.
 """
@@ -36,11 +38,22 @@ from ..accounts.removal import finish_user_removal
 from ..extensions import db, storage
 from ..images import trash
 from ..images.moves import finish_move
+from ..images.names import GRAM, index_names
 from ..images.naming import preview_key_for, preview_keys_for, preview_of
 from ..images.removal import finish_delete
 from ..images.upload import claimed_keys
 from ..images.usage import count_usage, counted_usage
-from ..models import DELETING, MOVING, PENDING, READY, VISIBLE_STATES, Image, User, utcnow
+from ..models import (
+    DELETING,
+    MOVING,
+    PENDING,
+    READY,
+    VISIBLE_STATES,
+    Image,
+    NameTrigram,
+    User,
+    utcnow,
+)
 from ..rules import Unavailable
 from ..storage import ObjectMissing, StorageError
 
@@ -76,6 +89,7 @@ def run(dry_run: bool = False, grace: dt.timedelta | None = None) -> Report:
     _buckets(report)
     _rows_against_objects(report, cutoff)
     _usage_counters(report)
+    _unindexed_names(report)
     return report
 
 
@@ -129,6 +143,23 @@ def _expired_trash(report: Report) -> None:
     for image in trash.expired():
         if report.note(f"image {image.id} ({image.filename}) is past its time in the trash"):
             _attempt(report, f"delete image {image.id} from the trash", trash.purge, image)
+
+
+def _unindexed_names(report: Report) -> None:
+    indexed = select(NameTrigram.image_id).where(NameTrigram.image_id == Image.id).exists()
+    unindexed = db.session.execute(
+        select(Image.id, Image.filename).where(Image.state != DELETING, ~indexed)
+    ).all()
+    for image_id, filename in unindexed:
+        if len(filename) < GRAM:  # too short to have any
+            continue
+        if report.note(f"image {image_id} ({filename}) is missing from the index of names"):
+            _attempt(report, f"index the name of image {image_id}", _index_name, image_id)
+
+
+def _index_name(image_id: int) -> None:
+    index_names(db.session, [image_id])
+    db.session.commit()
 
 
 def _undo_pending(image: Image) -> None:
