@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import tempfile
 import time
 
 from sqlalchemy import update
@@ -48,7 +49,10 @@ def test_only_the_lock_holder_repairs(app, auth, client):
     assert image_rows(app) == []
 
 
-def test_scratch_space_of_dead_processes_is_removed(app):
+def test_scratch_space_of_dead_processes_is_removed(app, tmp_path, monkeypatch):
+    # A scratch root of this test's own: the maintenance of any other server running on
+    # the machine (a browser test's, another run's) sweeps the shared one too.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     finished = subprocess.Popen(["true"])
     finished.wait()
     leftover = root() / str(finished.pid)
