@@ -10,7 +10,8 @@ as test_theme.py forces it), and axe-core (tests/e2e/vendor, never served by the
 runs its WCAG 2.0/2.1/2.2 level A and AA rules on it. Any violation fails the test with
 the rule, its impact, the failing elements, the page and the theme. No rule and no
 element is excluded; what axe cannot decide itself (its "incomplete" results, such as
-text over a picture) is not counted as a failure.
+text over a picture) is not counted as a failure. Each page is also narrowed to a
+phone's 390 px and must not scroll sideways there.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from urllib.parse import urlsplit
 
 import pyotp
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from .helpers import (
@@ -49,6 +51,9 @@ THEMES = ("light", "dark")
 # axe-core's tags for the success criteria of WCAG 2.0, 2.1 and 2.2 at levels A and AA.
 WCAG_A_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 LINK_PASSWORD = "harbour-view-77"
+PHONE = {"width": 390, "height": 844}
+_OVERFLOW_JS = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+_FITS_JS = f"() => ({_OVERFLOW_JS[6:]}) <= 0"
 
 PUBLIC = ["coast-dawn.png", "blue-bay.png", "dune-dusk.png"]
 PRIVATE = ["night-sky.png", "hill-amber.png"]
@@ -106,7 +111,25 @@ class Audit:
                     f"{violation['id']} [{violation['impact']}] {violation['help']}\n{nodes}"
                     + (f"\n    … and {more} more" if more > 0 else "")
                 )
+        self._fits_a_phone(page, what)
         self.pages.append(what)
+
+    def _fits_a_phone(self, page, what: str) -> None:
+        """The same page at a phone's width scrolls only up and down. The window is
+        narrowed in place (as a phone turned or a window resized), and the page may take
+        a moment to lay itself out again (the gallery's rows are set by a script)."""
+        size = page.viewport_size
+        page.set_viewport_size(PHONE)
+        try:
+            page.wait_for_function(_FITS_JS, timeout=3000)
+        except PlaywrightTimeout:
+            overflow = page.evaluate(_OVERFLOW_JS)
+            self.failures.append(
+                f"{what} ({urlsplit(page.url).path}): scrolls sideways by {overflow}px "
+                f"at {PHONE['width']} px"
+            )
+        finally:
+            page.set_viewport_size(size)
 
 
 def a11y_tab(open_tab, server: LiveServer) -> Tab:
@@ -129,7 +152,9 @@ def _share(tab: Tab, **fields: str) -> str:
     return urlsplit(page.locator("#new-link").input_value()).path
 
 
-def test_every_page_passes_axe_in_both_themes(open_tab, a11y_server, inbox, tmp_path):
+def test_every_page_passes_axe_in_both_themes_and_fits_a_phone(
+    open_tab, a11y_server, inbox, tmp_path
+):
     audit = Audit()
     server = a11y_server
 
@@ -177,6 +202,9 @@ def test_every_page_passes_axe_in_both_themes(open_tab, a11y_server, inbox, tmp_
     audit(owner, "viewer with details")
     page.keyboard.press("Escape")
     expect(page.locator("#viewer")).to_be_hidden()
+    # Closing goes back in the history (the viewer's address was the picture's): let that
+    # step end before the next navigation, which it would otherwise abort.
+    expect(page).to_have_url(owner.url("/myfiles"))
     owner.check()
 
     owner.goto("/gallery")
@@ -351,6 +379,6 @@ def test_every_page_passes_axe_in_both_themes(open_tab, a11y_server, inbox, tmp_
     audit(owner, "login after logging out")
 
     assert not audit.failures, (
-        f"{len(audit.failures)} accessibility violation(s) on {len(audit.pages)} pages:\n\n"
-        + "\n\n".join(audit.failures)
+        f"{len(audit.failures)} accessibility or phone-width failure(s) "
+        f"on {len(audit.pages)} pages:\n\n" + "\n\n".join(audit.failures)
     )
