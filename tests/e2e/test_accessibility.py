@@ -11,7 +11,8 @@ runs its WCAG 2.0/2.1/2.2 level A and AA rules on it. Any violation fails the te
 the rule, its impact, the failing elements, the page and the theme. No rule and no
 element is excluded; what axe cannot decide itself (its "incomplete" results, such as
 text over a picture) is not counted as a failure. Each page is also narrowed to a
-phone's 390 px and must not scroll sideways there.
+phone's 390 px, where it must not scroll sideways and each button, field, menu entry
+and tab must be at least 44 px tall (a checkbox or radio button 24 px).
 """
 
 from __future__ import annotations
@@ -54,6 +55,28 @@ LINK_PASSWORD = "harbour-view-77"
 PHONE = {"width": 390, "height": 844}
 _OVERFLOW_JS = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
 _FITS_JS = f"() => ({_OVERFLOW_JS[6:]}) <= 0"
+# The controls shown on a phone that are smaller than a finger: buttons, fields, menu
+# entries and tabs under 44 px tall, checkboxes and radio buttons under 24 px (their
+# label is part of the target). Links inside running text are not targets of their own.
+_SMALL_TARGETS_JS = """() => {
+  const small = [];
+  const check = (selector, least) => {
+    document.querySelectorAll(selector).forEach((el) => {
+      const box = el.getBoundingClientRect();
+      if (box.width === 0 || box.height === 0) { return; }  // not shown
+      if (getComputedStyle(el).visibility === "hidden") { return; }
+      if (el.closest(".visually-hidden, .visually-hidden-focusable")) { return; }
+      if (box.height < least) {
+        const name = (el.innerText || el.value || el.getAttribute("aria-label") || el.id || "")
+          .trim().replace(/\\s+/g, " ").slice(0, 40);
+        small.push(`${el.tagName.toLowerCase()} "${name}" ${Math.round(box.height)} px tall`);
+      }
+    });
+  };
+  check(".btn, .form-control, .form-select, .nav-link, .navbar-toggler, summary.btn", 44);
+  check(".form-check-input", 24);
+  return small;
+}"""
 
 PUBLIC = ["coast-dawn.png", "blue-bay.png", "dune-dusk.png"]
 PRIVATE = ["night-sky.png", "hill-amber.png"]
@@ -128,6 +151,12 @@ class Audit:
                 f"{what} ({urlsplit(page.url).path}): scrolls sideways by {overflow}px "
                 f"at {PHONE['width']} px"
             )
+        else:
+            for target in page.evaluate(_SMALL_TARGETS_JS):
+                self.failures.append(
+                    f"{what} ({urlsplit(page.url).path}): a tap target too small at "
+                    f"{PHONE['width']} px: {target}"
+                )
         finally:
             page.set_viewport_size(size)
 
