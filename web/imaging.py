@@ -284,10 +284,7 @@ def _degrees(value: tuple, ref: str) -> float:
 
 def make_thumbnail(path: str, out_path: str, size: int = THUMB_SIZE) -> tuple[int, int]:
     """Write a still WebP rendition (EXIF orientation applied) no larger than ``size``."""
-    with Image.open(path, formats=ACCEPTED_FORMATS) as im:
-        im.seek(0)
-        _draft(im, size)
-        return _write_thumbnail(im, out_path, size)
+    return make_renditions(path, {"WEBP": out_path}, size)
 
 
 def make_renditions(path: str, outputs: dict[str, str], size: int) -> tuple[int, int]:
