@@ -15,7 +15,7 @@ from ..audit import DELETE_USER, forget_actor, record
 from ..comments.threads import remove_by
 from ..extensions import db, storage
 from ..i18n import N_
-from ..images.naming import preview_keys_for
+from ..images.naming import stored_keys
 from ..images.removal import remove_objects
 from ..models import DELETING, Image, User, utcnow
 from ..rules import BUSY, NotFound, RuleError, Unavailable, backend_failures, finished_by_fsck
@@ -89,8 +89,7 @@ def finish_user_removal(user: User, on_image: Callable[[], None] | None = None) 
     )
     session.commit()
     for image in session.scalars(select(Image).where(Image.owner_id == user.id)).all():
-        keys = [image.object_key, image.thumb_key, *preview_keys_for(image.id)]
-        remove_objects(image.bucket, keys)
+        remove_objects(image.bucket, stored_keys(image))
         session.execute(delete(Image).where(Image.id == image.id))
         session.commit()
         if on_image:

@@ -85,6 +85,12 @@ def preview_keys_for(image_id: int) -> list[str]:
     return [preview_key_for(image_id, fmt) for fmt in PREVIEW_TYPES]
 
 
+def stored_keys(image: Image) -> list[str | None]:
+    """Every object the image may have in its bucket: its original, its thumbnail and its
+    preview in either format (what deleting it for good removes; None: no thumbnail)."""
+    return [image.object_key, image.thumb_key, *preview_keys_for(image.id)]
+
+
 def preview_of(key: str) -> tuple[int, str] | None:
     """The image id and format a preview key names (None for any other key)."""
     name, dot, fmt = key.removeprefix(PREVIEW_PREFIX).rpartition(".")

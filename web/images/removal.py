@@ -18,7 +18,7 @@ from ..i18n import N_
 from ..models import DELETING, READY, Image, User, utcnow
 from ..rules import Forbidden, NotFound, RuleError, backend_failures, finished_by_fsck
 from .access import NO_SUCH_IMAGE, can_delete, can_view, images_for
-from .naming import preview_keys_for
+from .naming import stored_keys
 from .usage import count_usage
 
 BUSY_IMAGE = N_("This image is already being deleted or changed.")
@@ -80,8 +80,7 @@ def finish_delete(image: Image) -> None:
         "The image is hidden but its files could not all be removed yet; "
         "it will be cleaned up automatically.",
     ):
-        keys = [image.object_key, image.thumb_key, *preview_keys_for(image.id)]
-        remove_objects(image.bucket, keys)
+        remove_objects(image.bucket, stored_keys(image))
         db.session.execute(delete(Image).where(Image.id == image.id, Image.state == DELETING))
         db.session.commit()
 
