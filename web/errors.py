@@ -22,7 +22,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 from werkzeug.http import HTTP_STATUS_CODES
 
-from .extensions import limiter, login_manager
+from .extensions import first_line, limiter, login_manager
 from .i18n import N_
 from .rules import RuleError
 from .storage import StorageError
@@ -175,7 +175,7 @@ def unavailable(part: str, exc: Exception):
         request.method,
         request.path,
         part,
-        str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__,
+        first_line(exc),
     )
     body, status = render_error(
         503,

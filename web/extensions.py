@@ -135,7 +135,7 @@ class Database:
         try:
             session.close()
         except SQLAlchemyError as failure:
-            _log.warning("ending the request's database session: %s", _first_line(failure))
+            _log.warning("ending the request's database session: %s", first_line(failure))
             try:
                 session.invalidate()  # gives the connection back without a round trip
             except SQLAlchemyError as again:
@@ -176,7 +176,9 @@ def _refuse_writes(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> Non
         )
 
 
-def _first_line(failure: Exception) -> str:
+def first_line(failure: Exception) -> str:
+    """What a log line says of a failure: the first line of its message (at most 300
+    characters), or its type when it has none."""
     return str(failure).splitlines()[0][:300] if str(failure) else type(failure).__name__
 
 

@@ -53,10 +53,7 @@ def init_app(app: Flask) -> None:
         if app.config["SESSION_COOKIE_SECURE"] and "strict-transport-security" not in present:
             headers.add("Strict-Transport-Security", "max-age=31536000")
         if "request_id" in g:
-            if "x-request-id" in present:
-                headers["X-Request-Id"] = g.request_id
-            else:
-                headers.add("X-Request-Id", g.request_id)
+            headers["X-Request-Id"] = g.request_id
         return response
 
     csrf_after_login(app)
