@@ -32,10 +32,11 @@ from .stats import ratio, summary_ms
 
 
 @contextlib.contextmanager
-def round_trips(engine: Any) -> Iterator[list[str]]:
-    """The database round trips made while the block runs (the start of each command)."""
+def round_trips(engines: list[Any]) -> Iterator[list[str]]:
+    """The database round trips made while the block runs (the start of each command), on
+    every engine of the application (its galleries read through a second one)."""
     log: list[str] = []
-    if engine.dialect.name in ("mysql", "mariadb"):
+    if engines[0].dialect.name in ("mysql", "mariadb"):
         import pymysql.connections
 
         original = pymysql.connections.Connection._execute_command
@@ -54,13 +55,19 @@ def round_trips(engine: Any) -> Iterator[list[str]]:
 
     def hook(name: str) -> Any:
         def one(*args: Any, **_kw: Any) -> None:
-            sql = args[2] if name == "before_cursor_execute" else name.upper()
-            log.append(str(sql)[:70])
+            if name == "before_cursor_execute":
+                log.append(str(args[2])[:70])
+                return
+            # sqlite3 runs a COMMIT or ROLLBACK only inside a transaction, else no call
+            dbapi = args[0] if name == "reset" else args[0].connection.dbapi_connection
+            if dbapi.in_transaction:
+                log.append(name.upper())
 
         return one
 
     hooks = [
         (target, name, hook(name))
+        for engine in engines
         for target, name in (
             (engine, "before_cursor_execute"),
             (engine, "commit"),
@@ -215,9 +222,9 @@ class Gallery:
 
         headers = {"User-Agent": self.browser_ua}
         with self.app.app_context():
-            engine = db.engine
+            engines = db.engines
         self.browser.get("/myfiles" + query, headers=headers)
-        with round_trips(engine) as log:
+        with round_trips(engines) as log:
             answer = self.browser.get("/myfiles" + query, headers=headers)
         if answer.status_code != 200:
             raise client.BenchError(f"in-process /myfiles: HTTP {answer.status_code}")

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 import pymysql
 import pytest
 from flask import Flask
-from sqlalchemy import create_engine, select, text, update
+from sqlalchemy import create_engine, event, select, text, update
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import NullPool
 
@@ -123,10 +123,28 @@ def test_an_image_of_someone_else_stays_hidden_and_admins_see_it(app, alice):
 @contextmanager
 def round_trips(app, backend) -> Iterator[list[str]]:
     """The database round trips made inside the block: on MySQL every command PyMySQL
-    sends (queries, COMMIT, ROLLBACK, pings); on SQLite, in the process, the statements."""
+    sends (queries, COMMIT, ROLLBACK, pings); on SQLite, in the process, the statements
+    and each COMMIT or ROLLBACK the driver is asked for (on any engine)."""
     if backend != "mysql-s3":
         with count_queries(app) as statements:
-            yield statements
+            with app.app_context():
+                engines = db.engines
+
+            def end(name):
+                def record(conn):  # sqlite3 runs it only in a transaction, else no call
+                    if conn.connection.dbapi_connection.in_transaction:
+                        statements.append(name.upper())
+
+                return record
+
+            ends = [(e, name, end(name)) for e in engines for name in ("commit", "rollback")]
+            for engine, name, fn in ends:
+                event.listen(engine, name, fn)
+            try:
+                yield statements
+            finally:
+                for engine, name, fn in ends:
+                    event.remove(engine, name, fn)
         return
     commands: list[str] = []
     real = pymysql.connections.Connection._execute_command
