@@ -135,6 +135,8 @@ def backend_config(request: pytest.FixtureRequest, backend: str, tmp_path) -> di
         # Previews are made in the background only where a test asks (tests/test_previews.py),
         # so that the objects an upload stores right away stay what tests compare.
         "RENDITION_WORKERS": 0,
+        # and, where they are made, at once: tests/test_activity.py tests the wait.
+        "RENDITION_IDLE_MS": 0,
     }
     if backend == "mysql-s3":
         s3 = request.getfixturevalue("s3")

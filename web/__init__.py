@@ -16,7 +16,7 @@ from flask import session as flask_session
 from flask_babel import gettext
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cli, errors, i18n, security
+from . import activity, cli, errors, i18n, security
 from . import config as settings
 from .accounts import sessions
 from .accounts.password_routes import bp as passwords_bp
@@ -56,6 +56,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.url_map.converters["int"] = IdConverter
 
     db.init_app(app)
+    # First of the request hooks: background previews wait for a quiet moment.
+    activity.init_app(app, BYTES_ENDPOINTS)
     i18n.init_app(app)
     storage.init_app(app)
     csrf.init_app(app)

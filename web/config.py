@@ -173,6 +173,7 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     "THUMB_CACHE_MB": (lambda n, v: parse_int(n, v, 0), 64),
     "RENDITION_WORKERS": (lambda n, v: parse_int(n, v, 0), 1),
     "RENDITION_QUEUE": (lambda n, v: parse_int(n, v, 1), 32),
+    "RENDITION_IDLE_MS": (lambda n, v: parse_int(n, v, 0), 300),
     "PREVIEW_FORMAT": (parse_preview_format, "webp"),
     "API_RATE_LIMIT": (parse_rate_limit, "600 per minute"),
     # Deadlines, in seconds (see the README's "Operations" section).

@@ -6,10 +6,11 @@ format replaces the one before, which is removed once the row names the new one.
 
 They are made off the request path, by a small pool of background threads in each
 process (RENDITION_WORKERS threads, 0 for none; at most RENDITION_QUEUE jobs waiting,
-more are dropped): right after an upload from the upload's own local copy (a hard link into
-scratch space, so nothing is read back from the store), otherwise from the original
-fetched from the store. Each job holds one of the process's decode slots while it
-decodes, so the memory bound of decoding.py holds.
+more are dropped), each job once the process has served no request for
+RENDITION_IDLE_MS (at most 10 s later: web/activity.py): after an upload from the
+upload's own local copy (a hard link into scratch space, so nothing is read back from
+the store), otherwise from the original fetched from the store. Each job holds one of
+the process's decode slots while it decodes, so the memory bound of decoding.py holds.
 
 Until a preview exists its address answers with the thumbnail and queues a job (the
 job then reads the original from the store): a request never decodes an original. The
@@ -35,7 +36,7 @@ from dataclasses import dataclass
 from flask import Flask, current_app
 from sqlalchemy import select, update
 
-from .. import imaging, scratch
+from .. import activity, imaging, scratch
 from ..extensions import db, storage
 from ..models import VISIBLE_STATES, Image
 from ..rules import Unavailable
@@ -90,6 +91,9 @@ class Pool:
     def _run(self, job: Job) -> None:
         made: bool | None = None  # None: it failed on the way (the store): try again
         try:
+            idle_s = job.app.config["RENDITION_IDLE_MS"] / 1000
+            if idle_s > 0:  # requests first: see web/activity.py
+                activity.current().wait_quiet(idle_s)
             with job.app.app_context():
                 made = make_preview(job.image_id, job.bucket, job.source)
         except Exception:  # a thread has no caller to tell: logged, made again later
