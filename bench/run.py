@@ -261,6 +261,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     results["elapsed_s"] = time.perf_counter() - started
     results["quiet_wait_s"] = quiet_spent + machine.QUIET.spent_s
+    results["settle_wait_s"] = machine.QUIET.settled_s
     results["errors"] = errors
     args.out.mkdir(parents=True, exist_ok=True)
     out = args.out / result_name(dt.datetime.now(dt.UTC), info["git"].get("commit"), args.smoke)
@@ -270,7 +271,8 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(report.markdown(_clean(results), out.name)))
     print(
         f"\nrun took {results['elapsed_s']:.0f} s "
-        f"(of which {results['quiet_wait_s']:.0f} s waiting for other load to go)"
+        f"(of which {results['quiet_wait_s']:.0f} s waiting for other load to go, "
+        f"{results['settle_wait_s']:.0f} s for its servers to finish earlier work)"
     )
     print(f"results: {out}")
     if errors:
