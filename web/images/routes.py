@@ -56,6 +56,7 @@ class Card:
     preview_url: str
     file_url: str
     preview_size: tuple[int, int] | None  # None for a file that is no image
+    owner: str  # the owner's username
     size: str  # "1.5 MB"
     date: str  # "2026-11-25 16:39 UTC"
     datetime: str  # ISO 8601
@@ -113,6 +114,7 @@ def _cards(images: list[Image], grid: Grid) -> dict[int, Card]:
     names = {v: gettext(v) for v in {image.visibility for image in images}}
     comments: dict[int, str] = {}  # by count: most images have none
     delete_label = gettext("Delete %(name)s")  # as gettext("Delete %(name)s", name=...)
+    owners = grid.page.owners  # read with the page (a lone new card loads its owner)
     cards = {}
     for image in images:
         card_comments = None
@@ -127,6 +129,7 @@ def _cards(images: list[Image], grid: Grid) -> dict[int, Card]:
             preview_url(image.id),
             file_url(image.id),
             serving.preview_size(image) if image.is_image else None,
+            owners.get(image.id) or image.owner.username,  # a lone new card: loaded
             filesize(image.size, code),
             date_time(image.created_at, code),
             image.created_at.isoformat(),
