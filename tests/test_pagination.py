@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 
 from tests.helpers import make_user
 from web.extensions import db
 from web.images import listing
 from web.images.names import index_all
-from web.models import PUBLIC_SCOPE, READY, Image, utcnow
+from web.models import PRIVATE, PUBLIC_SCOPE, READY, Image, scope_for, utcnow
 
 
 def add_rows(app, owner_id: int, names_and_sizes: list[tuple[str, int]]) -> None:
@@ -57,6 +57,10 @@ def walk(app, sort="date", query="", limit=48) -> list[list[str]]:
                 return pages
 
 
+def private_scope_of(user) -> int:
+    return scope_for(PRIVATE, user.id)
+
+
 @pytest.fixture
 def owner(app):
     return make_user(app, "alice")
@@ -87,6 +91,63 @@ def test_sort_by_name_and_by_size_with_ties(app, owner):
     by_size = [n for p in walk(app, "size", limit=2) for n in p]
     assert by_size[:2] == ["c.png", "B.png"]
     assert sorted(by_size[2:]) == ["a.png", "b.png", "d.png"] and len(by_size) == 5
+
+
+def test_a_name_page_reads_the_index_in_order_without_sorting(app, owner, backend):
+    """A name is unique in its gallery, so the index on (scope, filename) gives a page
+    in order: the database reads a page's rows and stops, however large the gallery
+    (MariaDB sorted the whole gallery while the id was a tie-break)."""
+    add_rows(app, owner.id, [(f"n{n:03}.png", n) for n in range(60)])
+    with app.app_context():
+        stmt = listing._page_ids(PUBLIC_SCOPE, "name", listing.Search(), None, 48)
+        sql = stmt.compile(db.engine, compile_kwargs={"literal_binds": True})
+        if backend == "mysql-s3":
+            plan = db.session.execute(text(f"EXPLAIN {sql}")).mappings().all()
+            assert [row["key"] for row in plan] == ["uq_images_scope_filename"]
+            assert "filesort" not in (plan[0]["Extra"] or "")
+        else:
+            plan = db.session.execute(text(f"EXPLAIN QUERY PLAN {sql}")).all()
+            assert not any("TEMP B-TREE" in row[-1] for row in plan), plan
+    assert [n for p in walk(app, "name", limit=7) for n in p] == [f"n{n:03}.png" for n in range(60)]
+
+
+def test_a_name_sort_over_two_galleries_keeps_the_same_names_apart(app, owner):
+    """The API lists the public gallery with the caller's private one: a name may be in
+    both, and then the id orders them, page boundary or not."""
+    add_rows(app, owner.id, [("same.png", 1), ("z.png", 2)])
+    private = private_scope_of(owner)
+    with app.app_context():
+        now = utcnow()
+        db.session.execute(
+            insert(Image),
+            [
+                {
+                    "owner_id": owner.id,
+                    "filename": "same.png",
+                    "visibility": "private",
+                    "scope": private,
+                    "state": READY,
+                    "bucket": "b",
+                    "object_key": "same.png",
+                    "content_type": "image/png",
+                    "format": "PNG",
+                    "size": 3,
+                    "sha256": "0" * 64,
+                    "has_gps": False,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            ],
+        )
+        db.session.commit()
+        seen, cursor = [], None
+        while True:
+            page = listing.list_images((PUBLIC_SCOPE, private), "name", "", cursor, 1)
+            seen += [(i.filename, i.scope) for i in page.images]
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+    assert seen == [("same.png", PUBLIC_SCOPE), ("same.png", private), ("z.png", PUBLIC_SCOPE)]
 
 
 def test_search_is_a_case_insensitive_substring(app, owner):

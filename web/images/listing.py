@@ -143,6 +143,11 @@ def _page_ids(
     """The ids of one gallery page and the next page's first, in order (keyset)."""
     column, descending, index, kind = SORTS[sort]
     scopes = (scope,) if isinstance(scope, int) else scope
+    # Within one scope a name is unique (uq_images_scope_filename), so the name alone
+    # orders the page, and the index on (scope, filename) gives that order as it is.
+    # With the id as a tie-break, MariaDB sorted the whole gallery (a unique index
+    # does not carry the id in its order): 100 ms at 100,000 images instead of 2.
+    unique = column is Image.filename and len(scopes) == 1
     stmt = _visible(scopes, search)
     if search.gram is None:
         # MySQL/MariaDB otherwise use only the scope part of the index for a page deep in
@@ -154,11 +159,14 @@ def _page_ids(
         value, last_id = after
         if column is Image.id:
             stmt = stmt.where(Image.id < last_id)
+        elif unique:
+            stmt = stmt.where(column > value)
         elif descending:
             stmt = stmt.where(or_(column < value, and_(column == value, Image.id < last_id)))
         else:
             stmt = stmt.where(or_(column > value, and_(column == value, Image.id > last_id)))
-    return stmt.order_by(*_order(column, descending)).limit(limit + 1)
+    order = [column.asc()] if unique else _order(column, descending)
+    return stmt.order_by(*order).limit(limit + 1)
 
 
 def _visible(scopes: tuple[int, ...], search: Search) -> Select:
