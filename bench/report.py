@@ -128,6 +128,15 @@ def rows(results: dict[str, Any]) -> list[Row]:
             wrk_raw,
             0.4,
         ),
+        versus_raw(
+            "Originals/s behind nginx (`X-Accel-Redirect`, nginx fetches from S3)",
+            "serving",
+            "originals_nginx",
+            "raw_originals",
+            "per_s",
+            wrk_raw,
+            0.8,
+        ),
         Row(
             f"/myfiles p50 at {ten:,} images",
             "ms",
@@ -262,7 +271,9 @@ def cell(data: dict, row: Row, judge: bool) -> dict[str, Any]:
         baseline = row.baseline(data) if row.baseline else None
     except (TypeError, ValueError, ZeroDivisionError):
         value = baseline = None
-    if value is not None and baseline:
+    if value is None:  # a row this backend has no figure for (nginx: S3 only)
+        return {"value": None, "baseline": None, "ratio": None, "verdict": "", "disturbed": []}
+    if baseline:
         ratio = value / baseline
     judged = ratio if row.judged == "ratio" else value
     verdict = ""

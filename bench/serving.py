@@ -5,16 +5,21 @@ the app, see ``phases.variant``), with 16 connections. The raw rows ask the obje
 itself for the same objects: presigned GET URLs to S3 (mysql-s3), or nginx serving the
 store's folder (embedded). Thumbnails run twice, against the shipped server (cache on)
 and against a second server with ``THUMB_CACHE_MB=0``; the raw thumbnail row is measured
-between them, in the same run. Then the If-None-Match revalidations (Python client).
+between them, in the same run. On S3 the originals run a second time behind nginx
+(the scale-out deployment: the app answers with X-Accel-Redirect and nginx fetches the
+bytes from S3). Then the If-None-Match revalidations (Python client).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from datetime import timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit
+
+from support.nginx import Nginx
 
 from . import client, phases, stack, wrk
 from .stats import summary_ms
@@ -135,6 +140,8 @@ def serving(
         "originals", be, server, server.url, originals, seconds, headers
     )
     result["raw_originals"] = raw("raw original GETs", raw_originals)
+    if be.s3 is not None:
+        result["originals_nginx"] = _behind_nginx(be, server.workers, originals, headers, seconds)
     with stack.Server(be, workers=server.workers, label="nocache", THUMB_CACHE_MB="0") as bare:
         if warm:
             wrk.run(bare.url, thumbs, CONNECTIONS, 1, headers)
@@ -144,6 +151,27 @@ def serving(
     result["revalidate"] = revalidate(server, be, viewer, short_seconds)
     viewer.session.close()
     return result
+
+
+ACCEL_PREFIX = "/_s3"  # the internal location of docker/nginx-scale.conf
+
+
+def _behind_nginx(
+    be: stack.Backend, workers: int, paths: list[str], headers: dict[str, str], seconds: float
+) -> dict[str, Any]:
+    """``paths`` through nginx with the scale-out deployment's config in front of a server
+    with ACCEL_REDIRECT_PREFIX: the app checks who asks and answers with X-Accel-Redirect,
+    and nginx fetches the bytes from S3 (one nginx worker per core)."""
+    assert be.s3 is not None
+    accel = {"ACCEL_REDIRECT_PREFIX": ACCEL_PREFIX}
+    with stack.Server(be, workers=workers, label="accel", **accel) as app:
+        address = app.url.removeprefix("http://")
+        with Nginx([address], be.s3.endpoint, workers=os.cpu_count() or 1) as front:
+            if seconds >= 2:
+                wrk.run(front.url, paths, CONNECTIONS, 1, headers)  # connections, pools
+            run = _measured("originals behind nginx", be, app, front.url, paths, seconds, headers)
+    run["server"] = "nginx (docker/nginx-scale.conf) in front of gunicorn, X-Accel-Redirect"
+    return run
 
 
 def revalidate(
