@@ -58,10 +58,12 @@ def test_a_smoke_run_judges_nothing_and_a_missing_figure_shows_a_dash():
     assert "| — | — | — |" in originals
 
 
-def test_the_benchmark_runs_in_smoke_mode_on_s3_behind_nginx_too(tmp_path):
-    """The rows only S3 has: the originals behind nginx (X-Accel-Redirect)."""
+def smoke(tmp_path, backend: str) -> tuple[subprocess.CompletedProcess, dict, list[str]]:
+    """A smoke run on one backend: the process, its backend's results, and the labels of
+    the rows it has no figure for (the preview rows aside: one of the two has none)."""
+    assert shutil.which("wrk"), "make system-deps installs wrk"
     done = subprocess.run(
-        [sys.executable, "-m", "bench", "example_images", "--smoke", "--backends", "mysql-s3"]
+        [sys.executable, "-m", "bench", "example_images", "--smoke", "--backends", backend]
         + ["--out", str(tmp_path)],
         cwd=ROOT,
         capture_output=True,
@@ -72,12 +74,21 @@ def test_the_benchmark_runs_in_smoke_mode_on_s3_behind_nginx_too(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     (out,) = tmp_path.glob("*-smoke.json")
     results = json.loads(out.read_text())
-    data = results["backends"]["mysql-s3"]
+    data = results["backends"][backend]
     missing = [
         row.label
         for row in report.rows(results)
         if report.cell(data, row, judge=False)["value"] is None and "preview" not in row.label
     ]
+    return done, data, missing
+
+
+BEHIND_NGINX = "Originals/s behind nginx (`X-Accel-Redirect`, nginx fetches from S3)"
+
+
+def test_the_benchmark_runs_in_smoke_mode_on_s3_behind_nginx_too(tmp_path):
+    """The rows only S3 has: the originals behind nginx (X-Accel-Redirect)."""
+    _, data, missing = smoke(tmp_path, "mysql-s3")
     assert missing == []
     behind = data["serving"]["originals_nginx"]
     assert behind["requests"] > 0 and behind["not_200"] == 0
@@ -85,26 +96,8 @@ def test_the_benchmark_runs_in_smoke_mode_on_s3_behind_nginx_too(tmp_path):
 
 
 def test_the_benchmark_runs_in_smoke_mode(tmp_path):
-    assert shutil.which("wrk"), "make system-deps installs wrk"
-    done = subprocess.run(
-        [sys.executable, "-m", "bench", "example_images", "--smoke", "--backends", "embedded"]
-        + ["--out", str(tmp_path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    (out,) = tmp_path.glob("*-smoke.json")
-    results = json.loads(out.read_text())
-    data = results["backends"]["embedded"]
-    missing = [
-        row.label
-        for row in report.rows(results)
-        if report.cell(data, row, judge=False)["value"] is None and "preview" not in row.label
-    ]
-    assert missing == ["Originals/s behind nginx (`X-Accel-Redirect`, nginx fetches from S3)"]
+    done, data, missing = smoke(tmp_path, "embedded")
+    assert missing == [BEHIND_NGINX]  # S3 only
     serving = data["serving"]
     assert serving["images"] >= 12
     assert serving["thumbs"]["distinct_paths"] == serving["images"]
