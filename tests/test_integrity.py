@@ -296,3 +296,29 @@ def test_thumbnails_come_from_the_worker_cache_after_the_permission_check(
     monkeypatch.undo()
     client.post("/delete", data={"filename": "p.png", "visibility": "private"})
     assert client.get(f"/image/{image_id}/thumb").status_code == 404
+
+
+no_thumbnail_cache = settings("no_thumbnail_cache", THUMB_CACHE_MB=0)
+
+
+def _thumbnail_answers(app, auth, client) -> None:
+    auth.signup("alice")
+    upload(client, "p.png", visibility="private")
+    image_id = ids(app)[0][0]
+    for _ in range(2):
+        answer = client.get(f"/image/{image_id}/thumb")
+        assert answer.status_code == 200 and answer.mimetype == "image/webp"
+        assert answer.headers["Content-Length"] == str(len(answer.data)) and answer.data
+
+
+def test_a_thumbnail_is_sent_whole_with_its_length(app, auth, client):
+    """A thumbnail is small: sent in one piece with Content-Length (no chunked encoding)."""
+    _thumbnail_answers(app, auth, client)
+    assert app.extensions["thumbnail_cache"].size > 0
+
+
+def test_without_the_cache_a_thumbnail_comes_whole_from_the_store(
+    no_thumbnail_cache, app, auth, client
+):
+    _thumbnail_answers(app, auth, client)
+    assert "thumbnail_cache" not in app.extensions

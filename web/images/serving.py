@@ -109,22 +109,31 @@ def _read_gate() -> threading.BoundedSemaphore:
     return gate("store-reads", current_app.config["STORE_READS_PER_WORKER"])
 
 
-def read_object(image: Image, thumbnail: bool = False, key: str | None = None) -> Iterator[bytes]:
-    """An image's bytes (or those of another of its objects, ``key``): a cached thumbnail
-    at once, else from the object store, holding one of the worker's read places until
-    the bytes are sent (503 when none frees up within STORE_READ_WAIT_SECONDS)."""
-    key = key or (image.thumb_key if thumbnail else image.object_key)
+def thumbnail_bytes(image: Image) -> bytes:
+    """An image's thumbnail, whole: from the worker's cache, else from the object store
+    (kept in the cache when there is one). A thumbnail is small (THUMB_SIZE px of WebP),
+    so it is sent in one piece with its length, never streamed in chunks."""
+    key = image.thumb_key
     if not key:
         raise NotFound(NO_SUCH_IMAGE)
-    cache = _thumbnail_cache() if thumbnail else None
-    if cache is not None:
-        cache_key = (image.bucket, key, image.sha256)
-        data = cache.get(cache_key)
-        if data is None:
-            with slot(_read_gate(), STORE_READ_WAIT_SECONDS, STORE_BUSY):
-                data = b"".join(_open_object(image, key))
+    cache = _thumbnail_cache()
+    cache_key = (image.bucket, key, image.sha256)
+    data = cache.get(cache_key) if cache is not None else None
+    if data is None:
+        with slot(_read_gate(), STORE_READ_WAIT_SECONDS, STORE_BUSY):
+            data = b"".join(_open_object(image, key))
+        if cache is not None:
             cache.put(cache_key, data)
-        return iter((data,))
+    return data
+
+
+def read_object(image: Image, key: str | None = None) -> Iterator[bytes]:
+    """An image's original (or another of its objects, ``key``) from the object store,
+    holding one of the worker's read places until the bytes are sent (503 when none
+    frees up within STORE_READ_WAIT_SECONDS)."""
+    key = key or image.object_key
+    if not key:
+        raise NotFound(NO_SUCH_IMAGE)
     places = _read_gate()
     enter(places, STORE_READ_WAIT_SECONDS, STORE_BUSY)
     try:
@@ -167,10 +176,13 @@ def image_response(
     elif accel := accel_redirect(image, thumbnail, etag):
         body = iter(())
         headers.update({"X-Accel-Redirect": accel, "Content-Length": "0"})
+    elif thumbnail:
+        data = thumbnail_bytes(image)
+        body = iter((data,))
+        headers["Content-Length"] = str(len(data))
     else:
-        body = read_object(image, thumbnail)
-        if not thumbnail:
-            headers["Content-Length"] = str(image.size)
+        body = read_object(image)
+        headers["Content-Length"] = str(image.size)
     fmt = THUMBNAIL_FORMAT if thumbnail else image.format
     inline = thumbnail or (image.is_image and image.shown_by_browsers and not download)
     kind = "inline" if inline else "attachment"
