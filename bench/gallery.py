@@ -14,74 +14,20 @@ and rollbacks on SQLite.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, func, insert, select, update
+from sqlalchemy import create_engine, func, insert, select, update
 
+from support.round_trips import round_trips
 from web.images.names import index_names
 from web.paging import encode_cursor
 
 from . import client, phases, stack
 from .stats import ratio, summary_ms
-
-
-@contextlib.contextmanager
-def round_trips(engines: list[Any]) -> Iterator[list[str]]:
-    """The database round trips made while the block runs (the start of each command), on
-    every engine of the application (its galleries read through a second one)."""
-    log: list[str] = []
-    if engines[0].dialect.name in ("mysql", "mariadb"):
-        import pymysql.connections
-
-        original = pymysql.connections.Connection._execute_command
-
-        def counted(self: Any, command: int, sql: Any) -> Any:
-            text = sql.decode(errors="replace") if isinstance(sql, bytes) else str(sql)
-            log.append(f"{command}: {text[:70]}")
-            return original(self, command, sql)
-
-        pymysql.connections.Connection._execute_command = counted  # type: ignore[method-assign]
-        try:
-            yield log
-        finally:
-            pymysql.connections.Connection._execute_command = original  # type: ignore[method-assign]
-        return
-
-    def hook(name: str) -> Any:
-        def one(*args: Any, **_kw: Any) -> None:
-            if name == "before_cursor_execute":
-                log.append(str(args[2])[:70])
-                return
-            # sqlite3 runs a COMMIT or ROLLBACK only inside a transaction, else no call
-            dbapi = args[0] if name == "reset" else args[0].connection.dbapi_connection
-            if dbapi.in_transaction:
-                log.append(name.upper())
-
-        return one
-
-    hooks = [
-        (target, name, hook(name))
-        for engine in engines
-        for target, name in (
-            (engine, "before_cursor_execute"),
-            (engine, "commit"),
-            (engine, "rollback"),
-            (engine.pool, "reset"),
-        )
-    ]
-    for target, name, fn in hooks:
-        event.listen(target, name, fn)
-    try:
-        yield log
-    finally:
-        for target, name, fn in hooks:
-            event.remove(target, name, fn)
 
 
 class Gallery:
@@ -228,7 +174,7 @@ class Gallery:
             answer = self.browser.get("/myfiles" + query, headers=headers)
         if answer.status_code != 200:
             raise client.BenchError(f"in-process /myfiles: HTTP {answer.status_code}")
-        return log
+        return [command[:70] for command in log]
 
     def close(self) -> None:
         logging.disable(logging.NOTSET)

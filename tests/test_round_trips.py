@@ -11,13 +11,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import pymysql
 import pytest
 from flask import Flask
-from sqlalchemy import create_engine, event, select, text, update
+from sqlalchemy import create_engine, select, text, update
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import NullPool
 
+from support.round_trips import round_trips as counting
 from tests.helpers import (
     count_queries,
     last_image_id,
@@ -46,16 +46,16 @@ def alice(app):
     return client
 
 
-def test_a_thumbnail_or_an_original_costs_one_round_trip(app, alice, backend):
+def test_a_thumbnail_or_an_original_costs_one_round_trip(app, alice):
     """One query, and on MySQL no ROLLBACK after it (image bytes read in autocommit mode)."""
     image_id = last_image_id(app)
     for path in (f"/image/{image_id}/thumb", f"/image/{image_id}/file"):
         alice.get(path)  # the pools have their connections
-        with round_trips(app, backend) as commands:
+        with round_trips(app) as commands:
             response = alice.get(path)
         assert response.status_code == 200
         assert len(commands) == 1, commands
-        with round_trips(app, backend) as commands:  # a browser revalidating what it has
+        with round_trips(app) as commands:  # a browser revalidating what it has
             again = alice.get(path, headers={"If-None-Match": response.headers["ETag"]})
         assert again.status_code == 304
         assert len(commands) == 1, commands
@@ -121,46 +121,16 @@ def test_an_image_of_someone_else_stays_hidden_and_admins_see_it(app, alice):
 
 
 @contextmanager
-def round_trips(app, backend) -> Iterator[list[str]]:
-    """The database round trips made inside the block: on MySQL every command PyMySQL
-    sends (queries, COMMIT, ROLLBACK, pings); on SQLite, in the process, the statements
-    and each COMMIT or ROLLBACK the driver is asked for (on any engine)."""
-    if backend != "mysql-s3":
-        with count_queries(app) as statements:
-            with app.app_context():
-                engines = db.engines
-
-            def end(name):
-                def record(conn):  # sqlite3 runs it only in a transaction, else no call
-                    if conn.connection.dbapi_connection.in_transaction:
-                        statements.append(name.upper())
-
-                return record
-
-            ends = [(e, name, end(name)) for e in engines for name in ("commit", "rollback")]
-            for engine, name, fn in ends:
-                event.listen(engine, name, fn)
-            try:
-                yield statements
-            finally:
-                for engine, name, fn in ends:
-                    event.remove(engine, name, fn)
-        return
-    commands: list[str] = []
-    real = pymysql.connections.Connection._execute_command
-
-    def counted(connection, command, sql):
-        commands.append(sql.decode(errors="replace") if isinstance(sql, bytes) else str(sql))
-        return real(connection, command, sql)
-
-    pymysql.connections.Connection._execute_command = counted
-    try:
+def round_trips(app) -> Iterator[list[str]]:
+    """The database round trips made inside the block, on every engine of ``app``
+    (support/round_trips.py: what PyMySQL sends; on SQLite what sqlite3 carries out)."""
+    with app.app_context():
+        engines = db.engines
+    with counting(engines) as commands:
         yield commands
-    finally:
-        pymysql.connections.Connection._execute_command = real
 
 
-def test_a_gallery_page_costs_at_most_three_round_trips(app, alice, backend):
+def test_a_gallery_page_costs_at_most_three_round_trips(app, alice):
     """On MySQL: the session with its user, the pages, the albums; no ROLLBACK after them
     (the galleries read in autocommit mode), whatever the sort and search."""
     for n in range(4):
@@ -171,7 +141,7 @@ def test_a_gallery_page_costs_at_most_three_round_trips(app, alice, backend):
     alice.post("/albums", data={"title": "Trip"})
     for path in ("/myfiles", "/gallery", "/myfiles?sort=name&q=n", "/gallery?sort=size"):
         alice.get(path)  # the pools have their connections
-        with round_trips(app, backend) as commands:
+        with round_trips(app) as commands:
             response = alice.get(path)
         assert response.status_code == 200
         assert len(commands) <= 3, (path, commands)
